@@ -1,0 +1,69 @@
+// Every error the CLI can end with, and the exit code each maps to, in one place.
+
+export const ExitCode = {
+  ok: 0,
+  /** Some host failed or was blocked; the summary and the ledger say which and why. */
+  hostsFailed: 1,
+  /** Bad input: inventory, flags, playbooks. Nothing on any host was touched. */
+  input: 2,
+  /** Interrupted by the user (Ctrl-C); the ledger was written. */
+  interrupted: 130,
+} as const;
+
+/** Base class: an error we expect and can explain to a user, with an optional hint. */
+export class KubeforgeError extends Error {
+  readonly exitCode: number = ExitCode.hostsFailed;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The inventory, a playbook or a flag is wrong. `where` is FILE:LINE:COL or a host name. */
+export class InputError extends KubeforgeError {
+  override readonly exitCode = ExitCode.input;
+  constructor(
+    readonly where: string,
+    readonly detail: string,
+    hint?: string,
+  ) {
+    super(`${where}: ${detail}`, hint);
+  }
+}
+
+/** Several input errors found in one pass, reported together. */
+export class InputErrors extends KubeforgeError {
+  override readonly exitCode = ExitCode.input;
+  constructor(readonly errors: InputError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+  }
+}
+
+export class InterruptedError extends KubeforgeError {
+  override readonly exitCode = ExitCode.interrupted;
+  constructor() {
+    super('interrupted');
+  }
+}
+
+export function formatError(err: unknown): string {
+  if (err instanceof InputErrors) {
+    return err.errors.map(formatOne).join('\n');
+  }
+  return formatOne(err);
+}
+
+function formatOne(err: unknown): string {
+  if (err instanceof KubeforgeError) {
+    return err.hint ? `error: ${err.message}\n  hint: ${err.hint}` : `error: ${err.message}`;
+  }
+  if (err instanceof Error) return `error: ${err.message}`;
+  return `error: ${String(err)}`;
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof KubeforgeError ? err.exitCode : ExitCode.hostsFailed;
+}

@@ -1,0 +1,111 @@
+// The resolved cluster: what the inventory means once it is loaded, validated and defaulted.
+// Every later stage (planner, renderers, runner, cluster choreography) reads only these types,
+// never the raw YAML, so they can be built and tested without touching a file or a host.
+
+export type Role = 'control-plane' | 'worker';
+
+/** A semantic version split into numbers, e.g. 1.30.2 → {major:1, minor:30, patch:2}. */
+export interface Version {
+  major: number;
+  minor: number;
+  patch: number;
+  /** As written, without a leading "v": "1.30.2". */
+  text: string;
+}
+
+/** How to reach and authenticate to one host. Secrets stay in memory only. */
+export interface SshSettings {
+  user: string;
+  port: number;
+  /** Absolute path of a private key file on the laptop, if key auth is used. */
+  keyFile?: string;
+  /** Passphrase for keyFile (from the environment variable the inventory names), never logged. */
+  passphrase?: string;
+  /** Use the ssh-agent at this socket (normally $SSH_AUTH_SOCK). */
+  agentSocket?: string;
+  /** Password auth (from the environment variable the inventory names), never logged. */
+  password?: string;
+  /** Password for sudo when user is not root and sudo asks for one; never logged. */
+  sudoPassword?: string;
+  /** Absolute path of the known_hosts file host keys are checked against. */
+  knownHostsFile: string;
+  /** Accept and record keys of hosts not yet in known_hosts (trust on first use). */
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+}
+
+export interface Host {
+  name: string;
+  /** IPv4, IPv6 or DNS name. */
+  address: string;
+  role: Role;
+  ssh: SshSettings;
+  /** Extra node labels passed to kubeadm (nodeRegistration.kubeletExtraArgs node-labels). */
+  labels: Record<string, string>;
+  /** Address the kubelet / API server advertises; defaults to `address`. */
+  internalAddress: string;
+}
+
+/** A file on the laptop that is uploaded to hosts, identified by its content hash. */
+export interface Bundle {
+  /** Short name used in playbooks and progress lines: "containerd", "kubernetes", "image:…" */
+  name: string;
+  /** Absolute path on the laptop (after a URL was fetched into the cache, the cached file). */
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ContainerdSettings {
+  version: Version;
+  bundle: Bundle;
+  /** containerd's grpc socket; crictl.yaml and kubeadm's criSocket must point at it. */
+  socket: string;
+  /** Sandbox (pause) image, e.g. registry.k8s.io/pause:3.10 */
+  sandboxImage: string;
+  /** Registry host → mirror endpoints, written as certs.d/<registry>/hosts.toml. */
+  registryMirrors: Record<string, string[]>;
+  /** Directory containerd reads hosts.toml files from (config_path). */
+  registryConfigPath: string;
+}
+
+export interface KubernetesSettings {
+  version: Version;
+  /** Optional tarball with bin/kubeadm, bin/kubelet (and kubectl) for hosts without packages. */
+  bundle?: Bundle;
+  /** host:port of the API server as nodes reach it; defaults to the init host's address:6443. */
+  controlPlaneEndpoint: string;
+  podSubnet: string;
+  serviceSubnet: string;
+  clusterDomain: string;
+  /** Offline image archives imported into containerd's k8s.io namespace on every host. */
+  images: Bundle[];
+}
+
+export interface Cluster {
+  name: string;
+  /** Absolute path of the inventory file; the ledger lives beside it in .kubeforge/. */
+  inventoryPath: string;
+  containerd: ContainerdSettings;
+  kubernetes: KubernetesSettings;
+  /** In inventory order; hosts[0] of role control-plane is the init host. */
+  hosts: Host[];
+}
+
+export function initHost(cluster: Cluster): Host {
+  const host = cluster.hosts.find((h) => h.role === 'control-plane');
+  if (!host) throw new Error('cluster has no control-plane host (the inventory loader must reject this)');
+  return host;
+}
+
+export function parseVersion(text: string): Version | undefined {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  return { major, minor, patch, text: `${major}.${minor}.${patch}` };
+}
+
+export function compareVersions(a: Version, b: Version): number {
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+}
