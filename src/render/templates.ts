@@ -1,0 +1,36 @@
+import type { Cluster, Host } from '../model.js';
+import { renderContainerdConfig } from './containerd-config.js';
+import { renderContainerdService } from './containerd-service.js';
+import { renderCrictlConfig } from './crictl.js';
+import { renderKubeadmDropIn, renderKubeletService } from './kubelet.js';
+import { renderModulesLoad, renderSysctl } from './node-files.js';
+import { renderRegistryHostsFiles, type RenderedFile } from './registry-hosts.js';
+
+/** Where the tarballs' binaries are installed on every host. */
+export const BIN_DIR = '/usr/local/bin';
+
+export interface TemplateContext {
+  cluster: Cluster;
+  host: Host;
+}
+
+/**
+ * The non-secret files a node needs, by the stable names playbooks refer to. Where a file is
+ * written is the playbook's business; kubeadm configs are not here because they hold secrets
+ * and are rendered by the cluster choreography with the tokens it mints.
+ */
+export const templates: Record<string, (ctx: TemplateContext) => string> = {
+  'containerd/config.toml': ({ cluster }) => renderContainerdConfig(cluster.containerd),
+  'containerd/containerd.service': ({ cluster }) =>
+    renderContainerdService(cluster.containerd.version, BIN_DIR),
+  'crictl.yaml': ({ cluster }) => renderCrictlConfig(cluster.containerd.socket),
+  'modules-load.conf': () => renderModulesLoad(),
+  'sysctl.conf': () => renderSysctl(),
+  'kubelet/kubelet.service': () => renderKubeletService(BIN_DIR),
+  'kubelet/10-kubeadm.conf': () => renderKubeadmDropIn(BIN_DIR),
+};
+
+/** certs.d/<registry>/hosts.toml for each mirrored registry, with their absolute paths. */
+export function registryHostsFiles(ctx: TemplateContext): RenderedFile[] {
+  return renderRegistryHostsFiles(ctx.cluster.containerd);
+}
