@@ -1,0 +1,56 @@
+// Shared by the end-to-end tests: whether this machine can run them, and an OpenSSH client
+// used as an independent oracle (never kubeforge's own SSH layer).
+import { execFileSync } from 'node:child_process';
+import { run, type RunResult } from '../hosts/exec.js';
+import type { Fleet } from '../hosts/fleet.js';
+import type { TestHost } from '../hosts/host.js';
+
+const REQUIRED_COMMANDS = ['systemd-nspawn', 'debootstrap', 'ip', 'nsenter', 'unshare', 'ssh', 'ssh-keygen', '/usr/sbin/sshd', 'apt-get', 'dpkg-deb'];
+
+function missingCommands(): string[] {
+  return REQUIRED_COMMANDS.filter((cmd) => {
+    try {
+      execFileSync('/bin/sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/**
+ * Why end-to-end tests cannot run here, or undefined when they can. Under CI=true a reason is
+ * an error, not a skip: CI must run them or fail loudly.
+ */
+export function e2eUnavailableReason(): string | undefined {
+  let reason: string | undefined;
+  if (process.getuid?.() !== 0) reason = 'end-to-end tests need root (they create network namespaces, mounts and containers)';
+  else {
+    const missing = missingCommands();
+    if (missing.length > 0) reason = `end-to-end tests need these commands: ${missing.join(', ')} (see .ci/run for the Debian packages)`;
+  }
+  if (reason && process.env.CI === 'true') {
+    throw new Error(`CI=true but ${reason}`);
+  }
+  if (reason) process.stderr.write(`SKIPPING end-to-end tests: ${reason}\n`);
+  return reason;
+}
+
+/** Run a command on a test host with the OpenSSH client, host key checked against the fleet's known_hosts. */
+export function ssh(fleet: Fleet, host: TestHost, command: string, opts: { allowFail?: boolean; user?: string } = {}): Promise<RunResult> {
+  return run(
+    'ssh',
+    [
+      '-i', fleet.clientKey,
+      '-o', `UserKnownHostsFile=${fleet.knownHosts}`,
+      '-o', 'StrictHostKeyChecking=yes',
+      '-o', 'BatchMode=yes',
+      '-o', 'ConnectTimeout=10',
+      '-o', 'LogLevel=ERROR',
+      '-p', String(host.port),
+      `${opts.user ?? 'root'}@${host.address}`,
+      command,
+    ],
+    { allowFail: opts.allowFail },
+  );
+}
