@@ -55,6 +55,8 @@ export interface Bundle {
   path: string;
   sha256: string;
   size: number;
+  /** Image archives only: the image references inside (from manifest.json or index.json). */
+  imageRefs?: string[];
 }
 
 export interface ContainerdSettings {

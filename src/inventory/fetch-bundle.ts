@@ -1,0 +1,73 @@
+// A bundle given as {url, sha256}: downloaded once into the cache, named by its hash, verified
+// before it is used. The download goes to a temporary name and is renamed only once the hash
+// matches, so the cache never holds a partial or wrong file under a hash name.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
+import { hashFile } from './hash-file.js';
+
+export interface FetchBundleOptions {
+  url: string;
+  sha256: string;
+  /** Directory the file is kept in, as <cacheDir>/<sha256>. */
+  cacheDir: string;
+  fetch?: typeof fetch;
+}
+
+export interface FetchedBundle {
+  path: string;
+  sha256: string;
+  size: number;
+  /** True when a cached copy with the right hash was used and nothing was downloaded. */
+  fromCache: boolean;
+}
+
+/** The download failed or did not match its hash; the message says which. */
+export class BundleFetchError extends Error {
+  override name = 'BundleFetchError';
+}
+
+export async function fetchBundle(options: FetchBundleOptions): Promise<FetchedBundle> {
+  const sha256 = options.sha256.toLowerCase();
+  const target = join(options.cacheDir, sha256);
+  const cached = await hashFile(target).catch(() => undefined);
+  if (cached?.sha256 === sha256) return { path: target, sha256, size: cached.size, fromCache: true };
+
+  await mkdir(options.cacheDir, { recursive: true });
+  const response = await (options.fetch ?? fetch)(options.url).catch((err: unknown) => {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+    throw new BundleFetchError(`cannot download ${options.url}: ${cause}`);
+  });
+  if (!response.ok || !response.body) {
+    throw new BundleFetchError(`cannot download ${options.url}: the server answered ${response.status} ${response.statusText}`.trim());
+  }
+
+  const temp = join(options.cacheDir, `.${sha256}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const measure = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
+    await pipeline(body, measure, createWriteStream(temp, { mode: 0o644 })).catch((err: unknown) => {
+      throw new BundleFetchError(`download of ${options.url} broke off: ${(err as Error).message}`);
+    });
+    const actual = hash.digest('hex');
+    if (actual !== sha256) {
+      throw new BundleFetchError(`${options.url} has SHA-256 ${actual}, but the inventory expects ${sha256}`);
+    }
+    await rename(temp, target);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  return { path: target, sha256, size, fromCache: false };
+}

@@ -1,0 +1,317 @@
+// From a validated inventory to the Cluster every later stage reads: defaults applied, per-host
+// SSH settings merged over the top-level ones, secrets read from the environment variables the
+// inventory names, files checked, bundles hashed (or fetched into the cache and verified).
+// Every problem found is collected; nothing is hashed or downloaded while any remain.
+import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { Bundle, Cluster, Host, SshSettings } from '../model.js';
+import { formatHostPort, parseHostPort } from './address.js';
+import { parseDuration } from './duration.js';
+import { BundleFetchError, fetchBundle } from './fetch-bundle.js';
+import { privateKeyProblem, readableFileProblem } from './file-checks.js';
+import { hashFile } from './hash-file.js';
+import { readImageRefs } from '../bundle/image-refs.js';
+import { resolveUserPath } from './paths.js';
+import { formatPath, type Path, type Problem } from './problem.js';
+import { DEFAULTS, type BundleSource, type Inventory, type SshFields } from './schema.js';
+import { parseExactVersion, versionInFileName } from './versions.js';
+
+export interface ResolveContext {
+  /** Absolute path of the inventory file; relative paths in it are resolved from its directory. */
+  inventoryPath: string;
+  env: NodeJS.ProcessEnv;
+  home: string;
+  cacheDir: string;
+  fetch?: typeof fetch;
+}
+
+export type ResolveResult =
+  | { ok: true; cluster: Cluster; warnings: Problem[] }
+  | { ok: false; errors: Problem[]; warnings: Problem[] };
+
+type SshField = keyof SshFields;
+
+/** One host's SSH fields after merging, and for each field the path it was written at. */
+interface MergedSsh {
+  values: SshFields;
+  origin: Partial<Record<SshField, Path>>;
+}
+
+function mergeSsh(inventory: Inventory, index: number): MergedSsh {
+  const values: Record<string, unknown> = {};
+  const origin: Partial<Record<SshField, Path>> = {};
+  const layers: [SshFields | undefined, Path][] = [
+    [inventory.ssh, ['ssh']],
+    [inventory.hosts[index]!.ssh, ['hosts', index, 'ssh']],
+  ];
+  for (const [fields, base] of layers) {
+    for (const [key, value] of Object.entries(fields ?? {})) {
+      if (value === undefined) continue;
+      values[key] = value;
+      origin[key as SshField] = [...base, key];
+    }
+  }
+  return { values: values as SshFields, origin };
+}
+
+interface PlannedBundle {
+  name: string;
+  path: Path;
+  source: BundleSource;
+  /** Absolute path for a local file. */
+  file?: string;
+}
+
+export async function resolveInventory(inventory: Inventory, context: ResolveContext): Promise<ResolveResult> {
+  const baseDir = dirname(context.inventoryPath);
+  const userPath = (path: string) => resolveUserPath(path, baseDir, context.home);
+  const notFoundHint = `relative paths start from the inventory's directory ${baseDir}; ~ is the home directory ${context.home}`;
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+
+  const bundles = planBundles(inventory, userPath);
+  for (const bundle of bundles) {
+    if (bundle.file === undefined) continue;
+    const problem = await readableFileProblem(bundle.file, 'bundle file', notFoundHint);
+    if (problem) errors.push({ path: bundle.path, message: `${formatPath(bundle.path)}: ${problem.message}`, hint: problem.hint });
+  }
+
+  const merged = inventory.hosts.map((_, i) => mergeSsh(inventory, i));
+  await checkKeyFiles(inventory, merged, userPath, notFoundHint, errors);
+  checkSecrets(inventory, merged, context.env, errors);
+  const sshSettings = merged.map((m) => sshSettingsOf(m, userPath, context.env));
+  sshSettings.forEach((ssh, i) => checkCredentials(inventory, i, ssh, merged[i]!, errors));
+  await checkKnownHosts(merged, sshSettings, warnings);
+
+  const containerdVersion = containerdVersionOf(inventory);
+  if (!containerdVersion) {
+    // checks.ts reports this with more detail before resolve runs; kept so resolve stands alone.
+    errors.push({
+      path: ['containerd', 'version'],
+      message: 'containerd.version is not set and cannot be read from the bundle file name',
+      hint: 'add containerd.version: X.Y.Z',
+    });
+  }
+  if (errors.length > 0 || !containerdVersion) return { ok: false, errors, warnings };
+
+  const resolved = await materialiseBundles(bundles, context, errors);
+  await readImageArchives(bundles, resolved, errors);
+  if (errors.length > 0) return { ok: false, errors, warnings };
+
+  const hosts: Host[] = inventory.hosts.map((host, i) => ({
+    name: host.name,
+    address: host.address,
+    role: host.role,
+    ssh: sshSettings[i]!,
+    labels: host.labels ?? {},
+    internalAddress: host.internalAddress ?? host.address,
+  }));
+  const initHost = hosts.find((h) => h.role === 'control-plane')!;
+  const endpoint = inventory.kubernetes.controlPlaneEndpoint
+    ? parseHostPort(inventory.kubernetes.controlPlaneEndpoint)!
+    : { host: initHost.internalAddress };
+  const kubernetesBundle = resolved.get('kubernetes');
+
+  const cluster: Cluster = {
+    name: inventory.cluster.name,
+    inventoryPath: context.inventoryPath,
+    containerd: {
+      version: containerdVersion,
+      bundle: resolved.get('containerd')!,
+      socket: inventory.containerd.socket,
+      sandboxImage: inventory.containerd.sandboxImage,
+      registryMirrors: inventory.containerd.registryMirrors,
+      registryConfigPath: inventory.containerd.registryConfigPath,
+    },
+    kubernetes: {
+      version: parseExactVersion(inventory.kubernetes.version)!,
+      ...(kubernetesBundle ? { bundle: kubernetesBundle } : {}),
+      controlPlaneEndpoint: formatHostPort(endpoint.host, endpoint.port ?? DEFAULTS.kubernetes.apiServerPort),
+      podSubnet: inventory.kubernetes.podSubnet,
+      serviceSubnet: inventory.kubernetes.serviceSubnet,
+      clusterDomain: inventory.kubernetes.clusterDomain,
+      images: bundles.filter((b) => b.name.startsWith('image:')).map((b) => resolved.get(b.name)!),
+    },
+    hosts,
+  };
+  return { ok: true, cluster, warnings };
+}
+
+function sourceFileName(source: BundleSource): string {
+  return typeof source === 'string' ? basename(source) : basename(new URL(source.url).pathname);
+}
+
+function planBundles(inventory: Inventory, userPath: (p: string) => string): PlannedBundle[] {
+  const planned: Omit<PlannedBundle, 'file'>[] = [{ name: 'containerd', path: ['containerd', 'bundle'], source: inventory.containerd.bundle }];
+  if (inventory.kubernetes.bundle) planned.push({ name: 'kubernetes', path: ['kubernetes', 'bundle'], source: inventory.kubernetes.bundle });
+  const imageNames = new Set<string>();
+  inventory.kubernetes.images.forEach((source, i) => {
+    // Two archives with one file name (from different directories) still need distinct names.
+    let name = `image:${sourceFileName(source)}`;
+    if (imageNames.has(name)) name = `${name}#${i}`;
+    imageNames.add(name);
+    planned.push({ name, path: ['kubernetes', 'images', i], source });
+  });
+  return planned.map((b) => (typeof b.source === 'string' ? { ...b, file: userPath(b.source) } : b));
+}
+
+function containerdVersionOf(inventory: Inventory) {
+  const written = inventory.containerd.version;
+  if (written !== undefined) return parseExactVersion(written);
+  return versionInFileName('containerd', sourceFileName(inventory.containerd.bundle));
+}
+
+function hostNames(inventory: Inventory, indexes: number[]): string {
+  const names = indexes.map((i) => inventory.hosts[i]!.name);
+  return names.length === 1 ? `host ${names[0]}` : `hosts ${names.join(', ')}`;
+}
+
+/** Group the hosts by where a field was written, so a shared setting is reported once. */
+function byOrigin(merged: MergedSsh[], field: SshField): Map<string, { path: Path; hosts: number[] }> {
+  const groups = new Map<string, { path: Path; hosts: number[] }>();
+  merged.forEach((m, i) => {
+    const path = m.origin[field];
+    if (!path || m.values[field] === undefined) return;
+    const key = JSON.stringify(path);
+    const group = groups.get(key) ?? { path, hosts: [] };
+    group.hosts.push(i);
+    groups.set(key, group);
+  });
+  return groups;
+}
+
+async function checkKeyFiles(
+  inventory: Inventory,
+  merged: MergedSsh[],
+  userPath: (p: string) => string,
+  notFoundHint: string,
+  errors: Problem[],
+): Promise<void> {
+  for (const { path, hosts } of byOrigin(merged, 'keyFile').values()) {
+    const file = userPath(merged[hosts[0]!]!.values.keyFile!);
+    const problem = await privateKeyProblem(file, notFoundHint);
+    if (problem) {
+      errors.push({ path, message: `${formatPath(path)}: ${problem.message} (used for ${hostNames(inventory, hosts)})`, hint: problem.hint });
+    }
+  }
+}
+
+const SECRET_FIELDS = ['passphraseEnv', 'passwordEnv', 'sudoPasswordEnv'] as const;
+
+function checkSecrets(inventory: Inventory, merged: MergedSsh[], env: NodeJS.ProcessEnv, errors: Problem[]): void {
+  for (const field of SECRET_FIELDS) {
+    for (const { path, hosts } of byOrigin(merged, field).values()) {
+      const name = merged[hosts[0]!]!.values[field]!;
+      if (env[name]) continue;
+      errors.push({
+        path,
+        message: `${formatPath(path)}: environment variable ${name} is not set (needed for ${hostNames(inventory, hosts)})`,
+        hint: `export ${name}=… before running kubeforge; secrets are read from the environment, never from the inventory`,
+      });
+    }
+  }
+}
+
+function sshSettingsOf(merged: MergedSsh, userPath: (p: string) => string, env: NodeJS.ProcessEnv): SshSettings {
+  const v = merged.values;
+  const secret = (name: string | undefined) => (name !== undefined && env[name] ? env[name] : undefined);
+  const passphrase = secret(v.passphraseEnv);
+  const password = secret(v.passwordEnv);
+  const sudoPassword = secret(v.sudoPasswordEnv);
+  const agentSocket = (v.agent ?? DEFAULTS.ssh.agent) && env.SSH_AUTH_SOCK ? env.SSH_AUTH_SOCK : undefined;
+  return {
+    user: v.user ?? DEFAULTS.ssh.user,
+    port: v.port ?? DEFAULTS.ssh.port,
+    ...(v.keyFile !== undefined ? { keyFile: userPath(v.keyFile) } : {}),
+    ...(passphrase !== undefined ? { passphrase } : {}),
+    ...(agentSocket !== undefined ? { agentSocket } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(sudoPassword !== undefined ? { sudoPassword } : {}),
+    knownHostsFile: userPath(v.knownHostsFile ?? DEFAULTS.ssh.knownHostsFile),
+    acceptNewHostKeys: v.acceptNewHostKeys ?? DEFAULTS.ssh.acceptNewHostKeys,
+    connectTimeoutMs: parseDuration(v.connectTimeout ?? DEFAULTS.ssh.connectTimeout)!,
+    keepaliveIntervalMs: parseDuration(v.keepaliveInterval ?? DEFAULTS.ssh.keepaliveInterval)!,
+  };
+}
+
+function checkCredentials(inventory: Inventory, index: number, ssh: SshSettings, merged: MergedSsh, errors: Problem[]): void {
+  if (ssh.keyFile || ssh.agentSocket || merged.values.passwordEnv) return;
+  const agent = merged.values.agent ?? DEFAULTS.ssh.agent;
+  errors.push({
+    path: ['hosts', index],
+    message: `hosts[${index}]: host ${inventory.hosts[index]!.name} has no way to log in: no keyFile, no passwordEnv, and ${
+      agent ? 'no ssh-agent (SSH_AUTH_SOCK is not set)' : 'agent is false'
+    }`,
+    hint: 'set ssh.keyFile (for every host, or under this host), start an ssh-agent, or name a password variable with passwordEnv',
+  });
+}
+
+async function checkKnownHosts(merged: MergedSsh[], settings: SshSettings[], warnings: Problem[]): Promise<void> {
+  const seen = new Set<string>();
+  for (const [i, ssh] of settings.entries()) {
+    if (ssh.acceptNewHostKeys || seen.has(ssh.knownHostsFile)) continue;
+    seen.add(ssh.knownHostsFile);
+    const exists = await stat(ssh.knownHostsFile).then(
+      () => true,
+      () => false,
+    );
+    if (exists) continue;
+    const path = merged[i]!.origin.knownHostsFile ?? ['hosts', i];
+    warnings.push({
+      path,
+      message: `${formatPath(path)}: known_hosts file ${ssh.knownHostsFile} does not exist and acceptNewHostKeys is false, so no host key can be verified`,
+    });
+  }
+}
+
+/** Which images each archive holds: checked on every host after import. */
+async function readImageArchives(bundles: PlannedBundle[], resolved: Map<string, Bundle>, errors: Problem[]): Promise<void> {
+  for (const planned of bundles.filter((b) => b.name.startsWith('image:'))) {
+    const bundle = resolved.get(planned.name);
+    if (!bundle) continue;
+    try {
+      bundle.imageRefs = await readImageRefs(bundle.path);
+      if (bundle.imageRefs.length === 0) throw new Error('it names no image (no RepoTags, no image name annotations)');
+    } catch (err) {
+      errors.push({
+        path: planned.path,
+        message: `${formatPath(planned.path)}: ${bundle.path} is not a usable image archive: ${(err as Error).message}`,
+        hint: 'give an archive written by `docker save`, `ctr images export` or `skopeo copy ... docker-archive:`/`oci-archive:`',
+      });
+    }
+  }
+}
+
+async function materialiseBundles(bundles: PlannedBundle[], context: ResolveContext, errors: Problem[]): Promise<Map<string, Bundle>> {
+  const resolved = new Map<string, Bundle>();
+  // One download per hash, even when two fields name the same file.
+  const downloads = new Map<string, ReturnType<typeof fetchBundle>>();
+  for (const bundle of bundles) {
+    try {
+      if (bundle.file !== undefined) {
+        const digest = await hashFile(bundle.file);
+        resolved.set(bundle.name, { name: bundle.name, path: bundle.file, ...digest });
+        continue;
+      }
+      const source = bundle.source as { url: string; sha256: string };
+      const key = source.sha256.toLowerCase();
+      if (!downloads.has(key)) {
+        const fetchOptions = { url: source.url, sha256: key, cacheDir: context.cacheDir };
+        downloads.set(key, fetchBundle(context.fetch ? { ...fetchOptions, fetch: context.fetch } : fetchOptions));
+      }
+      const fetched = await downloads.get(key)!;
+      resolved.set(bundle.name, { name: bundle.name, path: fetched.path, sha256: fetched.sha256, size: fetched.size });
+    } catch (err) {
+      const path = bundle.file === undefined ? [...bundle.path, 'url'] : bundle.path;
+      errors.push({
+        path,
+        message: `${formatPath(path)}: ${err instanceof BundleFetchError ? err.message : `cannot read ${bundle.file}: ${(err as Error).message}`}`,
+        hint:
+          err instanceof BundleFetchError
+            ? 'check the URL and the sha256 (the published checksum of that exact file)'
+            : 'check that the file is readable and not being written to',
+      });
+    }
+  }
+  return resolved;
+}
