@@ -1,0 +1,249 @@
+// Open an authenticated, host-key-checked SSH connection to one host, retrying only failures
+// that another attempt can fix (refused, unreachable, reset, timed out).
+
+import { readFile } from 'node:fs/promises';
+import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader gives only its default export (vitest hides this).
+const { Client, utils } = ssh2;
+import type { SshSettings } from '../model.js';
+import { DEFAULT_BACKOFF, backoffDelay, sleep, type Backoff } from './backoff.js';
+import { Connection } from './connection.js';
+import { AbortError, AuthError, ConnectError } from './errors.js';
+import { runCommand } from './exec.js';
+import { verifyHostKey, type HostVerification } from './host-verifier.js';
+
+export interface ConnectTarget {
+  /** Address to dial: IP or DNS name. */
+  host: string;
+  port: number;
+  /** Host name from the inventory, used in every message. */
+  name: string;
+}
+
+export interface ConnectOptions {
+  signal?: AbortSignal;
+  /** Further attempts after the first one for retryable failures (default 3). */
+  retries?: number;
+  onRetry?(attempt: number, err: Error): void;
+  /** Delays between attempts (default 0.5 s doubling up to 8 s). */
+  backoff?: Backoff;
+}
+
+const KEEPALIVE_COUNT_MAX = 3;
+
+/** Socket errors another attempt may not hit: the host is booting, rebooting, or the network hiccuped. */
+const RETRYABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+
+type AuthMethod = 'publickey' | 'agent' | 'password';
+
+export async function connect(
+  target: ConnectTarget,
+  settings: SshSettings,
+  options: ConnectOptions = {},
+): Promise<Connection> {
+  const privateKey = await loadPrivateKey(target, settings);
+  const retries = options.retries ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce(target, settings, privateKey, options.signal);
+    } catch (err) {
+      if (!(err instanceof ConnectError && err.retryable) || attempt > retries) throw err;
+      options.onRetry?.(attempt, err);
+      await sleep(backoffDelay(attempt, options.backoff ?? DEFAULT_BACKOFF), options.signal, () => {
+        return new AbortError(target.name, 'connecting');
+      });
+    }
+  }
+}
+
+function connectOnce(
+  target: ConnectTarget,
+  settings: SshSettings,
+  privateKey: Buffer | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Connection> {
+  return new Promise<Connection>((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError(target.name, 'connecting'));
+    const client = new Client();
+    const hostKey = verifyHostKey(target, settings);
+    let done = false;
+
+    const finish = (outcome: () => void) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+      client.removeListener('error', onError);
+      client.removeListener('close', onClose);
+      outcome();
+    };
+    const fail = (err: Error) =>
+      finish(() => {
+        client.destroy();
+        reject(err);
+      });
+    const onAbort = () => fail(new AbortError(target.name, 'connecting'));
+    const onError = (err: Error & { level?: string; code?: string }) => fail(classify(err, target, settings, hostKey));
+    const onClose = () =>
+      fail(new ConnectError(`${target.name}: the host closed the connection before login`, undefined, true));
+
+    signal?.addEventListener('abort', onAbort, { once: true });
+    client.on('error', onError);
+    client.on('close', onClose);
+    // After key exchange the host has proven it holds the key we accepted: record it now.
+    client.once('handshake', () => {
+      try {
+        hostKey.recordAcceptedKey();
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+    client.on('ready', () => {
+      void whoAmI(client, target, settings).then(
+        (isRoot) =>
+          finish(() =>
+            resolve(
+              new Connection(client, {
+                name: target.name,
+                user: settings.user,
+                isRoot,
+                ...(settings.sudoPassword !== undefined ? { sudoPassword: settings.sudoPassword } : {}),
+              }),
+            ),
+          ),
+        (err: Error) => fail(err),
+      );
+    });
+
+    try {
+      client.connect(clientConfig(target, settings, privateKey, hostKey));
+    } catch (err) {
+      fail(new ConnectError(`${target.name}: ${(err as Error).message}`, undefined, false, err));
+    }
+  });
+}
+
+function clientConfig(
+  target: ConnectTarget,
+  settings: SshSettings,
+  privateKey: Buffer | undefined,
+  hostKey: HostVerification,
+): ConnectConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    username: settings.user,
+    ...(privateKey ? { privateKey } : {}),
+    ...(privateKey && settings.passphrase !== undefined ? { passphrase: settings.passphrase } : {}),
+    ...(settings.agentSocket ? { agent: settings.agentSocket } : {}),
+    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    authHandler: authMethods(settings, privateKey !== undefined),
+    // Callback form only: see host-verifier.ts for why an async verifier would accept any key.
+    hostVerifier: hostKey.verifier,
+    // Includes the time spent in the verifier, which only reads a small file.
+    readyTimeout: settings.connectTimeoutMs,
+    keepaliveInterval: settings.keepaliveIntervalMs,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+  };
+}
+
+/** Every configured method, in order of preference: key file, agent, password. */
+function authMethods(settings: SshSettings, hasKey: boolean): AuthMethod[] {
+  const methods: AuthMethod[] = [];
+  if (hasKey) methods.push('publickey');
+  if (settings.agentSocket) methods.push('agent');
+  if (settings.password !== undefined) methods.push('password');
+  return methods;
+}
+
+/** Read and decrypt the key file up front so a wrong path or passphrase is named as such. */
+async function loadPrivateKey(target: ConnectTarget, settings: SshSettings): Promise<Buffer | undefined> {
+  if (authMethods(settings, settings.keyFile !== undefined).length === 0) {
+    throw new AuthError(
+      `${target.name}: no ssh credentials configured`,
+      'set ssh.keyFile, ssh.agent (with SSH_AUTH_SOCK set) or ssh.passwordEnv in the inventory',
+    );
+  }
+  if (!settings.keyFile) return undefined;
+  let data: Buffer;
+  try {
+    data = await readFile(settings.keyFile);
+  } catch (err) {
+    throw new AuthError(
+      `${target.name}: cannot read ssh key file ${settings.keyFile}: ${(err as Error).message}`,
+      'check ssh.keyFile in the inventory',
+    );
+  }
+  const parsed = utils.parseKey(data, settings.passphrase);
+  if (parsed instanceof Error) {
+    const encrypted = /passphrase/i.test(parsed.message);
+    throw new AuthError(
+      `${target.name}: cannot use ssh key file ${settings.keyFile}: ${parsed.message}`,
+      encrypted
+        ? 'the key is encrypted: set ssh.passphraseEnv to a variable holding its passphrase, and check the passphrase'
+        : 'the file must be a private key in OpenSSH, PEM or PPK format',
+    );
+  }
+  return data;
+}
+
+/** uid 0 or not decides whether commands need sudo. */
+async function whoAmI(client: SshClient, target: ConnectTarget, settings: SshSettings): Promise<boolean> {
+  const result = await runCommand(client, {
+    command: 'id -u',
+    host: target.name,
+    viaSudo: false,
+    timeoutMs: settings.connectTimeoutMs,
+  });
+  const uid = result.stdout.trim();
+  return result.code === 0 && /^\d+$/.test(uid) ? uid === '0' : settings.user === 'root';
+}
+
+function classify(
+  err: Error & { level?: string; code?: string },
+  target: ConnectTarget,
+  settings: SshSettings,
+  hostKey: HostVerification,
+): Error {
+  const refusal = hostKey.refusal();
+  if (refusal) return refusal;
+  const where = `${target.name} (${settings.user}@${target.host} port ${target.port})`;
+  if (err.level === 'client-authentication') {
+    const offered = authMethods(settings, settings.keyFile !== undefined).join(', ');
+    return new AuthError(
+      `${where}: the host refused every credential offered (${offered})`,
+      `check ssh.user, and that the public key is in ~${settings.user}/.ssh/authorized_keys on the host`,
+    );
+  }
+  if (err.level === 'client-timeout') {
+    return new ConnectError(
+      `${where}: no SSH handshake within ${settings.connectTimeoutMs} ms`,
+      'is sshd running and reachable? raise ssh.connectTimeout for slow links',
+      true,
+      err,
+    );
+  }
+  if (err.code && RETRYABLE_CODES.has(err.code)) {
+    return new ConnectError(
+      `${where}: ${err.code} (${err.message})`,
+      'is the host up, sshd running, and the port right?',
+      true,
+      err,
+    );
+  }
+  if (err.code === 'ENOTFOUND') {
+    return new ConnectError(`${where}: cannot resolve ${target.host}`, 'check the address in the inventory', false, err);
+  }
+  // sshd dropping us before its banner is usually MaxStartups throttling or a restart.
+  const retryable = /lost before handshake/i.test(err.message);
+  return new ConnectError(`${where}: ${err.message}`, undefined, retryable, err);
+}
