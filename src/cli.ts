@@ -25,6 +25,35 @@ const program = new Command()
   .version(pkg.version, '-V, --version')
   .showHelpAfterError();
 
+/** Runs a command's function and turns its result or error into the exit code. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<number>) {
+  return async (...args: A) => {
+    process.exitCode = await fn(...args);
+  };
+}
+
+program
+  .command('up')
+  .description('bring every host of the inventory to a Kubernetes node on containerd (idempotent: rerun any time)')
+  .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
+  .option('--accept-new-host-keys', 'trust and record the keys of hosts not yet in known_hosts (trust on first use)')
+  .option('--retry-failed', 'run only the hosts that failed or were blocked in their latest run')
+  .option('--limit <hosts>', 'run only these hosts: NAME,NAME or role=worker / role=control-plane')
+  .option('--max-fail <n>', 'stop starting hosts once this many (or this percentage, e.g. 20%) have failed')
+  .option('-c, --concurrency <n>', 'hosts worked on at once', '20')
+  .option('--upload-concurrency <n>', 'bundle uploads at once, across hosts', '8')
+  .option('--step-timeout <duration>', "override every step's timeout, e.g. 10m")
+  .option('--json', 'progress and summary as JSON lines')
+  .option('--playbooks <dir>', 'use the playbooks in this folder instead of the shipped ones')
+  .action(action(async (flags) => (await import('./commands/up/index.js')).upCommand(flags)));
+
+program
+  .command('status')
+  .description("show the last run's result per host, from the ledger beside the inventory")
+  .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
+  .option('--json', 'as JSON')
+  .action(action(async (flags) => (await import('./commands/status/index.js')).statusCommand(flags)));
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(formatError(err) + '\n');
   process.exitCode = exitCodeOf(err);

@@ -1,0 +1,164 @@
+// `kubeforge up`: inventory → plan → run on every host → ledger and summary.
+import path from 'node:path';
+import { formatError, InputError, InterruptedError } from '../../errors.js';
+import { loadInventory } from '../../inventory/index.js';
+import { hostsToRetry, newRunId, readState, writeRun } from '../../ledger/ledger.js';
+import { loadPlaybooks } from '../../playbook/load.js';
+import { planCluster, parseDuration } from '../../playbook/plan.js';
+import { defaultKubeconfigPath, up } from '../../run/orchestrate.js';
+import type { RunEvents } from '../../run/outcome.js';
+import { sshConnector } from '../../ssh/remote.js';
+import { jsonReporter } from '../../ui/json.js';
+import { plainReporter, summaryTable } from '../../ui/plain.js';
+import { ttyProgress } from '../../ui/tty.js';
+
+export interface UpFlags {
+  inventory: string;
+  acceptNewHostKeys?: boolean;
+  concurrency: string;
+  uploadConcurrency: string;
+  stepTimeout?: string;
+  retryFailed?: boolean;
+  limit?: string;
+  maxFail?: string;
+  json?: boolean;
+  playbooks?: string;
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(flag, `expects a whole number of at least 1, got "${value}"`);
+  return n;
+}
+
+/** --max-fail 3 (hosts) or 20% (of the hosts in this run). */
+export function parseMaxFail(value: string, hostCount: number): number {
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(value);
+  if (pct) return Math.max(1, Math.ceil((Number(pct[1]) / 100) * hostCount));
+  return positiveInt('--max-fail', value);
+}
+
+export async function upCommand(flags: UpFlags): Promise<number> {
+  const out = (line: string) => process.stdout.write(line + '\n');
+  const err = (line: string) => process.stderr.write(line + '\n');
+  const inventoryPath = path.resolve(flags.inventory);
+
+  // Everything that can be wrong with the input is found before any host is contacted.
+  const { cluster, warnings } = await loadInventory(flags.inventory);
+  for (const w of warnings) err(`warning: ${w}`);
+  if (flags.acceptNewHostKeys) for (const h of cluster.hosts) h.ssh.acceptNewHostKeys = true;
+  const hostConcurrency = positiveInt('--concurrency', flags.concurrency);
+  const uploadConcurrency = positiveInt('--upload-concurrency', flags.uploadConcurrency);
+  let stepTimeoutMs: number | undefined;
+  if (flags.stepTimeout) {
+    try {
+      stepTimeoutMs = parseDuration(flags.stepTimeout);
+    } catch {
+      throw new InputError('--step-timeout', `"${flags.stepTimeout}" is not a duration`, 'e.g. 90s or 10m');
+    }
+  }
+  const playbooks = await loadPlaybooks(flags.playbooks);
+  const plans = planCluster(cluster, playbooks);
+
+  let only: Set<string> | undefined;
+  if (flags.retryFailed && flags.limit) throw new InputError('--retry-failed', 'cannot be combined with --limit');
+  if (flags.limit) only = (await import('./select.js')).parseLimit(cluster, flags.limit);
+  if (flags.retryFailed) {
+    const state = await readState(inventoryPath);
+    if (!state) throw new InputError('--retry-failed', 'no earlier run is recorded beside this inventory', 'run `kubeforge up` first');
+    const retry = hostsToRetry(state).filter((name) => cluster.hosts.some((h) => h.name === name));
+    // Hosts added to the inventory since are not "failed": a plain `up` joins them.
+    if (retry.length === 0) {
+      out('nothing to retry: every host succeeded in its latest run');
+      return 0;
+    }
+    only = new Set(retry);
+    err(`retrying ${retry.length} host(s) that failed or were blocked: ${retry.join(', ')}`);
+  }
+  const runCount = only ? only.size : cluster.hosts.length;
+  const maxFailures = flags.maxFail ? parseMaxFail(flags.maxFail, runCount) : undefined;
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      err('\ninterrupted: stopping running steps and cleaning up (Ctrl-C again to exit at once)');
+      controller.abort(new InterruptedError());
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+
+  const hostNames = cluster.hosts.filter((h) => !only || only.has(h.name)).map((h) => h.name);
+  let events: RunEvents;
+  let uiDone: Promise<void> = Promise.resolve();
+  if (flags.json) events = jsonReporter(out);
+  else if (process.stdout.isTTY) {
+    const tty = ttyProgress(hostNames);
+    events = tty.events;
+    uiDone = tty.done;
+  } else events = plainReporter(out);
+
+  const started = new Date();
+  const runId = newRunId(started);
+  try {
+    const result = await up(cluster, plans, sshConnector(), events, {
+      hostConcurrency,
+      uploadConcurrency,
+      signal: controller.signal,
+      ...(stepTimeoutMs ? { stepTimeoutMs } : {}),
+      kubeadmTimeoutMs: stepTimeoutMs ?? 10 * 60_000,
+      ...(only ? { only } : {}),
+      kubeconfigPath: defaultKubeconfigPath(cluster),
+      ...(maxFailures !== undefined ? { maxFailures } : {}),
+    });
+    await uiDone;
+    const interrupted = controller.signal.aborted;
+    const allOk = result.hosts.every((h) => h.status === 'ok');
+    const exitCode = interrupted ? 130 : allOk ? 0 : 1;
+    const finished = new Date();
+    const ledgerFile = await writeRun(inventoryPath, {
+      id: runId,
+      command: 'up',
+      inventory: inventoryPath,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      durationMs: finished.getTime() - started.getTime(),
+      exitCode,
+      ...(only ? { limitedTo: [...only] } : {}),
+      interrupted,
+      hosts: result.hosts,
+      ...(result.kubeconfigPath ? { kubeconfigPath: result.kubeconfigPath } : {}),
+    });
+    if (!flags.json) {
+      out('');
+      out(summaryTable(result.hosts));
+      out('');
+      for (const h of result.hosts.filter((x) => x.status === 'failed')) {
+        const failed = h.steps.find((s) => s.status === 'failed');
+        if (failed?.error?.output) out(`${h.host} ${failed.key} output (last lines):\n${indent(failed.error.output)}`);
+        if (failed?.error?.hint) out(`${h.host} hint: ${failed.error.hint}`);
+      }
+      if (result.kubeconfigPath) out(`kubeconfig: ${result.kubeconfigPath} (mode 0600)  —  export KUBECONFIG=${result.kubeconfigPath}`);
+      out(`took ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s; ledger: ${path.relative(process.cwd(), ledgerFile) || ledgerFile}`);
+      if (!allOk && !interrupted) out(`fix the cause, then rerun the failed hosts only: kubeforge up -i ${flags.inventory} --retry-failed`);
+    } else {
+      out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
+    }
+    return exitCode;
+  } catch (e) {
+    err(formatError(e));
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,94 @@
+// The ledger: .kubeforge/ beside the inventory keeps a record of every run (per host and step:
+// status, fingerprint, timings, error with the command's exit code and last output lines) and
+// from it the set of hosts a rerun should retry. It never holds a secret: everything in it has
+// been through the run's redactor, and it is checked for token-shaped strings before writing.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { TOKEN_PATTERN } from '../cluster/secrets.js';
+import type { HostResult } from '../run/outcome.js';
+
+export interface RunRecord {
+  id: string;
+  command: string;
+  inventory: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  exitCode: number;
+  /** Hosts this run was limited to (reruns, --limit), or undefined for all. */
+  limitedTo?: string[];
+  interrupted: boolean;
+  hosts: HostResult[];
+  kubeconfigPath?: string;
+}
+
+export function ledgerDir(inventoryPath: string): string {
+  return path.join(path.dirname(path.resolve(inventoryPath)), '.kubeforge');
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+async function writeAtomic(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await fs.writeFile(tmp, content, { mode: 0o600 });
+  await fs.rename(tmp, file);
+}
+
+/** Per host, the outcome of the latest run that included it: what --retry-failed reads. */
+export interface HostState {
+  status: HostResult['status'];
+  reason?: string;
+  runId: string;
+  at: string;
+}
+export type LedgerState = Record<string, HostState>;
+
+/** Records a run: runs/<id>.json, last-run.json (the newest), and the merged host state. */
+export async function writeRun(inventoryPath: string, record: RunRecord): Promise<string> {
+  const dir = ledgerDir(inventoryPath);
+  await fs.mkdir(path.join(dir, 'runs'), { recursive: true, mode: 0o700 });
+  await fs.chmod(dir, 0o700);
+  const text = JSON.stringify(record, null, 2) + '\n';
+  const tokenLike = text.match(TOKEN_PATTERN);
+  if (tokenLike) throw new Error('refusing to write a ledger entry that contains a bootstrap-token-shaped string');
+  const file = path.join(dir, 'runs', `${record.id}.json`);
+  await writeAtomic(file, text);
+  await writeAtomic(path.join(dir, 'last-run.json'), text);
+  const state = (await readState(inventoryPath)) ?? {};
+  for (const h of record.hosts) {
+    state[h.host] = { status: h.status, ...(h.reason ? { reason: h.reason } : {}), runId: record.id, at: record.finishedAt };
+  }
+  await writeAtomic(path.join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+  return file;
+}
+
+export async function readState(inventoryPath: string): Promise<LedgerState | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(ledgerDir(inventoryPath), 'state.json'), 'utf8')) as LedgerState;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function readLastRun(inventoryPath: string): Promise<RunRecord | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(ledgerDir(inventoryPath), 'last-run.json'), 'utf8')) as RunRecord;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The hosts a `--retry-failed` run takes: those whose latest run failed, was blocked or was
+ * cancelled. State merges across runs, so a limited run does not forget the other hosts.
+ */
+export function hostsToRetry(state: LedgerState): string[] {
+  return Object.entries(state)
+    .filter(([, h]) => h.status !== 'ok')
+    .map(([name]) => name);
+}

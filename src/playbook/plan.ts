@@ -1,0 +1,188 @@
+// The planner: playbooks + a resolved cluster → for each host, the list of steps to bring it
+// to the desired state, with every file rendered and every value the commands need. Pure:
+// no I/O, so what a run will do can be tested (and shown) without a host.
+import { createHash } from 'node:crypto';
+import type { Bundle, Cluster, Host } from '../model.js';
+import { registryHostsFiles, templates, type TemplateContext } from '../render/index.js';
+import type { BundleKind, PlaybookFile, StepDef } from './schema.js';
+
+/** Where kubeforge keeps its own state on a host. */
+export const REMOTE_STATE_DIR = '/var/lib/kubeforge';
+export const REMOTE_BUNDLE_DIR = `${REMOTE_STATE_DIR}/bundles`;
+export const REMOTE_MARKER_DIR = `${REMOTE_STATE_DIR}/steps`;
+
+export interface PlannedFile {
+  path: string;
+  content: string;
+  mode: number;
+  sha256: string;
+  /** Shell command that must accept the candidate file (at $KF_FILE) before it replaces the old one. */
+  validate?: string;
+}
+
+export interface PlannedBundle {
+  kind: BundleKind;
+  bundle: Bundle;
+  /** Where it lives on the host: content-addressed, so an unchanged bundle is never re-sent. */
+  remotePath: string;
+}
+
+export interface PlannedStep {
+  /** "playbook/step", unique in a run; the ledger and progress lines use it. */
+  key: string;
+  playbook: string;
+  id: string;
+  title: string;
+  files: PlannedFile[];
+  bundles: PlannedBundle[];
+  check?: string;
+  run?: string;
+  verify?: string;
+  verifyOnly: boolean;
+  rollback: boolean;
+  timeoutMs: number;
+  /** KF_* variables the commands see (quoted by the runner, never spliced into the text). */
+  env: Record<string, string>;
+  /** Hash of everything that defines the step on this host: a changed input means run again. */
+  fingerprint: string;
+}
+
+export interface HostPlan {
+  host: Host;
+  steps: PlannedStep[];
+}
+
+export interface PlanOptions {
+  /** Per-step timeout when a step gives none. */
+  defaultTimeoutMs: number;
+}
+
+export const DEFAULT_STEP_TIMEOUT_MS = 5 * 60_000;
+
+export function planCluster(cluster: Cluster, playbooks: PlaybookFile[], opts?: Partial<PlanOptions>): HostPlan[] {
+  return cluster.hosts.map((host) => planHost(cluster, host, playbooks, opts));
+}
+
+export function planHost(cluster: Cluster, host: Host, playbooks: PlaybookFile[], opts: Partial<PlanOptions> = {}): HostPlan {
+  const ctx: TemplateContext = { cluster, host };
+  const steps: PlannedStep[] = [];
+  for (const playbook of playbooks) {
+    for (const def of playbook.steps) {
+      if (!applies(def, cluster, host)) continue;
+      steps.push(planStep(playbook.name, def, ctx, opts.defaultTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS));
+    }
+  }
+  return { host, steps };
+}
+
+function applies(def: StepDef, cluster: Cluster, host: Host): boolean {
+  const when = def.when;
+  if (!when) return true;
+  if (when.role && when.role !== host.role) return false;
+  switch (when.has) {
+    case 'images':
+      return cluster.kubernetes.images.length > 0;
+    case 'kubernetes-bundle':
+      return cluster.kubernetes.bundle !== undefined;
+    case 'registry-mirrors':
+      return Object.keys(cluster.containerd.registryMirrors).length > 0;
+    default:
+      return true;
+  }
+}
+
+function planStep(playbook: string, def: StepDef, ctx: TemplateContext, defaultTimeoutMs: number): PlannedStep {
+  const files: PlannedFile[] = (def.files ?? []).map((f) => {
+    const render = templates[f.template];
+    if (!render) throw new Error(`playbook ${playbook}, step ${def.id}: no template named "${f.template}"`);
+    return plannedFile(f.path, render(ctx), f.mode ? parseInt(f.mode, 8) : 0o644, f.validate);
+  });
+  if (def.generated === 'registry-hosts') {
+    for (const f of registryHostsFiles(ctx)) files.push(plannedFile(f.path, f.content, 0o644));
+  }
+  const bundles = (def.bundles ?? []).flatMap((kind) => bundlesOf(kind, ctx.cluster));
+  const env = stepEnv(ctx, bundles);
+  const step: Omit<PlannedStep, 'fingerprint'> = {
+    key: `${playbook}/${def.id}`,
+    playbook,
+    id: def.id,
+    title: def.title,
+    files,
+    bundles,
+    check: def.check,
+    run: def.run,
+    verify: def.verify,
+    verifyOnly: def.verifyOnly ?? false,
+    rollback: def.rollback ?? false,
+    timeoutMs: def.timeout ? parseDuration(def.timeout) : defaultTimeoutMs,
+    env,
+  };
+  return { ...step, fingerprint: fingerprintOf(step) };
+}
+
+function plannedFile(path: string, content: string, mode: number, validate?: string): PlannedFile {
+  return { path, content, mode, sha256: sha256(content), ...(validate ? { validate } : {}) };
+}
+
+function bundlesOf(kind: BundleKind, cluster: Cluster): PlannedBundle[] {
+  const list: Bundle[] =
+    kind === 'containerd'
+      ? [cluster.containerd.bundle]
+      : kind === 'kubernetes'
+        ? cluster.kubernetes.bundle
+          ? [cluster.kubernetes.bundle]
+          : []
+        : cluster.kubernetes.images;
+  return list.map((bundle) => ({ kind, bundle, remotePath: remoteBundlePath(bundle) }));
+}
+
+/** Content-addressed, and made only of safe characters whatever the local file was called. */
+export function remoteBundlePath(bundle: Bundle): string {
+  const base = bundle.path.split('/').pop() ?? 'bundle';
+  const safe = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return `${REMOTE_BUNDLE_DIR}/${bundle.sha256.slice(0, 16)}-${safe}`;
+}
+
+function stepEnv(ctx: TemplateContext, bundles: PlannedBundle[]): Record<string, string> {
+  const { cluster, host } = ctx;
+  const env: Record<string, string> = {
+    KF_HOST_NAME: host.name,
+    KF_HOST_ROLE: host.role,
+    KF_HOST_ADDRESS: host.internalAddress,
+    KF_CONTAINERD_VERSION: cluster.containerd.version.text,
+    KF_CONTAINERD_SOCKET: cluster.containerd.socket,
+    KF_KUBERNETES_VERSION: cluster.kubernetes.version.text,
+    KF_IMAGE_REFS: cluster.kubernetes.images.flatMap((b) => b.imageRefs ?? []).join('\n'),
+  };
+  for (const kind of new Set(bundles.map((b) => b.kind))) {
+    env[`KF_BUNDLE_${kind.toUpperCase()}`] = bundles
+      .filter((b) => b.kind === kind)
+      .map((b) => b.remotePath)
+      .join('\n');
+  }
+  return env;
+}
+
+function fingerprintOf(step: Omit<PlannedStep, 'fingerprint'>): string {
+  const inputs = {
+    key: step.key,
+    files: step.files.map((f) => [f.path, f.mode, f.sha256, f.validate ?? '']),
+    bundles: step.bundles.map((b) => [b.kind, b.bundle.sha256]),
+    check: step.check ?? '',
+    run: step.run ?? '',
+    verify: step.verify ?? '',
+    env: Object.entries(step.env).sort(([a], [b]) => a.localeCompare(b)),
+  };
+  return sha256(JSON.stringify(inputs));
+}
+
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+}

@@ -1,0 +1,227 @@
+// The step runner for one host, in the k0sctl manner: for each step gather facts (its marker,
+// its files' hashes, its check), decide whether anything needs doing, then act. That makes a
+// rerun cheap and safe: a step whose inputs and check still hold is left alone.
+import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
+import type { RunEvents, StepResult, StepStatus } from '../run/outcome.js';
+import { REMOTE_BUNDLE_DIR, REMOTE_MARKER_DIR, REMOTE_STATE_DIR, type HostPlan, type PlannedStep } from './plan.js';
+
+export interface StepRunOptions {
+  signal: AbortSignal;
+  /** Applied to every secret-free but possibly sensitive output before it is kept. */
+  redact: (text: string) => string;
+  /** Limits concurrent bundle uploads across all hosts. */
+  uploadSlot: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Overrides every step's own timeout (from the command line). */
+  stepTimeoutMs?: number;
+}
+
+export async function runHostSteps(remote: Remote, plan: HostPlan, events: RunEvents, opts: StepRunOptions): Promise<StepResult[]> {
+  const host = plan.host.name;
+  const results: StepResult[] = [];
+  await remote.exec('umask 022; mkdir -p "$KF_D1" "$KF_D2" "$KF_D3"', {
+    env: { KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR, KF_D3: REMOTE_MARKER_DIR },
+    signal: opts.signal,
+  });
+  const markers = await readMarkers(remote, opts.signal);
+  let failed: string | undefined;
+  for (const step of plan.steps) {
+    if (failed || opts.signal.aborted) {
+      results.push(notRun(step, opts.signal.aborted ? 'cancelled' : 'blocked', failed));
+      events.stepEnd(host, results.at(-1)!);
+      continue;
+    }
+    events.stepStart(host, step.key, step.title);
+    const result = await runStep(remote, step, markers.get(markerName(step)), events, host, opts);
+    results.push(result);
+    events.stepEnd(host, result);
+    if (result.status === 'failed' || result.status === 'cancelled') failed = step.key;
+  }
+  return results;
+}
+
+function notRun(step: PlannedStep, status: StepStatus, after?: string): StepResult {
+  return {
+    key: step.key,
+    title: step.title,
+    status,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    ...(after ? { error: { message: `not run: ${after} failed` } } : {}),
+  };
+}
+
+function markerName(step: PlannedStep): string {
+  return `${step.playbook}.${step.id}`;
+}
+
+async function readMarkers(remote: Remote, signal: AbortSignal): Promise<Map<string, string>> {
+  const r = await remote.exec(
+    `for f in "$KF_DIR"/*; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(cat "$f")"; done; true`,
+    { env: { KF_DIR: REMOTE_MARKER_DIR }, signal },
+  );
+  const markers = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const [name, fingerprint] = line.split(' ');
+    if (name && fingerprint) markers.set(name, fingerprint);
+  }
+  return markers;
+}
+
+async function runStep(
+  remote: Remote,
+  step: PlannedStep,
+  marker: string | undefined,
+  events: RunEvents,
+  host: string,
+  opts: StepRunOptions,
+): Promise<StepResult> {
+  const startedAt = new Date();
+  const timeoutMs = opts.stepTimeoutMs ?? step.timeoutMs;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([opts.signal, timeout]);
+  const done = (status: StepStatus, extra: Partial<StepResult> = {}): StepResult => ({
+    key: step.key,
+    title: step.title,
+    status,
+    fingerprint: step.fingerprint,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    ...extra,
+  });
+  const sh = (script: string, env: Record<string, string> = {}) =>
+    remote.exec(script, { env: { ...step.env, ...env }, signal, timeoutMs });
+  const mustRun = async (what: string, script: string, env?: Record<string, string>) => {
+    const r = await sh(script, env);
+    if (r.code !== 0) {
+      const output = opts.redact(tailLines(`${r.stdout}\n${r.stderr}`));
+      throw new RemoteCommandError(`${what} failed (exit ${r.code})${firstLine(output)}`, r.code, output);
+    }
+  };
+
+  try {
+    if (step.verifyOnly) {
+      await mustRun('verify', step.verify!);
+      return done('verified');
+    }
+
+    // Gather: what the host has now.
+    events.hostActivity(host, `${step.key}: checking`);
+    const changedFiles = await filesThatDiffer(remote, step, signal);
+    const checkHolds = step.check ? (await sh(step.check)).code === 0 : true;
+    if (marker === step.fingerprint && changedFiles.length === 0 && checkHolds) {
+      return done('unchanged');
+    }
+
+    // Act.
+    const details: string[] = [];
+    for (const b of step.bundles) {
+      events.hostActivity(host, `${step.key}: sending ${b.kind} bundle`);
+      const sent = await opts.uploadSlot(() =>
+        remote.upload(b.bundle.path, b.remotePath, {
+          sha256: b.bundle.sha256,
+          size: b.bundle.size,
+          mode: 0o644,
+          signal,
+          onProgress: (n, total) => events.uploadProgress(host, step.key, b.bundle.name, n, total),
+        }),
+      );
+      if (sent === 'uploaded') details.push(`${b.bundle.name} uploaded (${formatBytes(b.bundle.size)})`);
+    }
+    for (const file of changedFiles) {
+      events.hostActivity(host, `${step.key}: writing ${file.path}`);
+      await remote.writeFile(file.path, file.content, {
+        mode: file.mode,
+        validate: file.validate,
+        keepPrevious: step.rollback,
+        signal,
+      });
+    }
+    if (changedFiles.length) details.push(`${changedFiles.length} file${changedFiles.length > 1 ? 's' : ''} written`);
+
+    try {
+      if (step.run) {
+        events.hostActivity(host, `${step.key}: running`);
+        await mustRun('run', step.run);
+      }
+      if (step.verify) await mustRun('verify', step.verify);
+      if (step.check && (await sh(step.check)).code !== 0) {
+        throw new RemoteCommandError('the step ran but its check still fails', 1, '');
+      }
+    } catch (err) {
+      if (step.rollback && changedFiles.length > 0 && !signal.aborted) {
+        const restored = await rollBack(remote, step, changedFiles.map((f) => f.path), signal);
+        if (err instanceof Error) err.message += restored ? '; the previous files were put back' : '; putting the previous files back failed too';
+      }
+      throw err;
+    }
+    if (step.rollback) await dropPrevious(remote, changedFiles.map((f) => f.path), signal);
+    await remote.exec(`umask 022; printf '%s\\n' "$KF_FP" > "$KF_MARKER.tmp" && mv -f "$KF_MARKER.tmp" "$KF_MARKER"`, {
+      env: { KF_FP: step.fingerprint, KF_MARKER: `${REMOTE_MARKER_DIR}/${markerName(step)}` },
+      signal,
+    });
+    return done('changed', details.length ? { detail: details.join(', ') } : {});
+  } catch (err) {
+    if (opts.signal.aborted) return done('cancelled', { error: { message: 'interrupted' } });
+    if (timeout.aborted) {
+      return done('failed', {
+        error: { message: `timed out after ${Math.round(timeoutMs / 1000)} s`, hint: 'raise the step timeout with --step-timeout or the playbook\'s `timeout`' },
+      });
+    }
+    if (err instanceof RemoteCommandError) {
+      return done('failed', { error: { message: opts.redact(err.message), exitCode: err.exitCode, output: err.output } });
+    }
+    const e = err as Error & { hint?: string };
+    return done('failed', { error: { message: opts.redact(e.message), ...(e.hint ? { hint: e.hint } : {}) } });
+  }
+}
+
+function firstLine(output: string): string {
+  const line = output.split('\n').find((l) => l.trim() !== '');
+  return line ? `: ${line.trim().slice(0, 200)}` : '';
+}
+
+/** One round trip: the sha256 of every file the step manages, compared with the plan. */
+async function filesThatDiffer(remote: Remote, step: PlannedStep, signal: AbortSignal) {
+  if (step.files.length === 0) return [];
+  const env: Record<string, string> = {};
+  step.files.forEach((f, i) => (env[`KF_F${i}`] = f.path));
+  const script = step.files
+    .map((_, i) => `if [ -f "$KF_F${i}" ]; then printf '%s %s %s\\n' ${i} "$(sha256sum < "$KF_F${i}" | cut -d' ' -f1)" "$(stat -c %a "$KF_F${i}")"; else echo ${i} missing; fi`)
+    .join('\n');
+  const r = await remote.exec(script, { env, signal });
+  const have = new Map<number, string>();
+  for (const line of r.stdout.split('\n')) {
+    const [i, sum, mode] = line.split(' ');
+    if (i !== undefined && sum) have.set(Number(i), `${sum} ${mode ?? ''}`);
+  }
+  // Modes count too: the right content with the wrong mode (a secret left readable) is wrong.
+  return step.files.filter((f, i) => have.get(i) !== `${f.sha256} ${f.mode.toString(8)}`);
+}
+
+async function rollBack(remote: Remote, step: PlannedStep, paths: string[], signal: AbortSignal): Promise<boolean> {
+  const env: Record<string, string> = {};
+  paths.forEach((p, i) => (env[`KF_P${i}`] = p));
+  const restore = paths
+    .map((_, i) => `if [ -e "$KF_P${i}.kubeforge-prev" ]; then mv -f "$KF_P${i}.kubeforge-prev" "$KF_P${i}"; else rm -f "$KF_P${i}"; fi`)
+    .join('\n');
+  const r = await remote.exec(restore, { env, signal });
+  if (r.code !== 0) return false;
+  // Bring the service back on the old files; its own result decides nothing further.
+  if (step.run) await remote.exec(step.run, { env: step.env, signal }).catch(() => undefined);
+  // The marker must not claim the new state.
+  await remote.exec('rm -f "$KF_MARKER"', { env: { KF_MARKER: `${REMOTE_MARKER_DIR}/${markerName(step)}` }, signal });
+  return true;
+}
+
+async function dropPrevious(remote: Remote, paths: string[], signal: AbortSignal): Promise<void> {
+  const env: Record<string, string> = {};
+  paths.forEach((p, i) => (env[`KF_P${i}`] = p));
+  await remote.exec(paths.map((_, i) => `rm -f "$KF_P${i}.kubeforge-prev"`).join('\n'), { env, signal });
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+}

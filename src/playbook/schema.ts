@@ -1,0 +1,64 @@
+// What a playbook file may say. Strict: an unknown key in a playbook is a typo, not a feature.
+import { z } from 'zod';
+
+const stepId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'step ids are lower-case letters, digits and dashes');
+
+export const fileSchema = z
+  .object({
+    path: z.string().regex(/^\/[A-Za-z0-9._\/-]+$/, 'an absolute path of letters, digits, ".", "_", "-" and "/"'),
+    template: z.string().min(1),
+    mode: z
+      .string()
+      .regex(/^0[0-7]{3}$/, 'an octal mode like "0644"')
+      .optional(),
+    validate: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const bundleKind = z.enum(['containerd', 'kubernetes', 'images']);
+export type BundleKind = z.infer<typeof bundleKind>;
+
+export const whenSchema = z
+  .object({
+    role: z.enum(['control-plane', 'worker']).optional(),
+    has: z.enum(['images', 'kubernetes-bundle', 'registry-mirrors']).optional(),
+  })
+  .strict();
+
+export const stepSchema = z
+  .object({
+    id: stepId,
+    title: z.string().min(1),
+    when: whenSchema.optional(),
+    bundles: z.array(bundleKind).optional(),
+    files: z.array(fileSchema).optional(),
+    generated: z.enum(['registry-hosts']).optional(),
+    check: z.string().min(1).optional(),
+    run: z.string().min(1).optional(),
+    verify: z.string().min(1).optional(),
+    verifyOnly: z.boolean().optional(),
+    rollback: z.boolean().optional(),
+    timeout: z
+      .string()
+      .regex(/^\d+(ms|s|m)$/, 'a duration like "90s" or "5m"')
+      .optional(),
+  })
+  .strict()
+  .refine((s) => !s.verifyOnly || (s.verify && !s.run && !s.files && !s.bundles), {
+    message: 'a verifyOnly step has only `verify` (no run, files or bundles)',
+  })
+  .refine((s) => s.verifyOnly || s.run || s.files || s.bundles || s.generated, {
+    message: 'a step needs `run`, `files`, `bundles` or `generated` (or is verifyOnly)',
+  });
+
+export const playbookSchema = z
+  .object({
+    name: stepId,
+    description: z.string().optional(),
+    steps: z.array(stepSchema).min(1),
+  })
+  .strict();
+
+export type PlaybookFile = z.infer<typeof playbookSchema>;
+export type StepDef = z.infer<typeof stepSchema>;
+export type FileDef = z.infer<typeof fileSchema>;
