@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests: whether this machine can run them, and an OpenSSH client
 // used as an independent oracle (never kubeforge's own SSH layer).
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from '../hosts/exec.js';
 import type { Fleet } from '../hosts/fleet.js';
 import type { TestHost } from '../hosts/host.js';
@@ -53,4 +54,17 @@ export function ssh(fleet: Fleet, host: TestHost, command: string, opts: { allow
     ],
     { allowFail: opts.allowFail },
   );
+}
+
+/** The built CLI (tests run from source; `npm test` builds dist/ first). */
+export const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+
+/** Runs the built kubeforge CLI (npm test builds it first) without a terminal. */
+export function kubeforge(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run(process.execPath, [CLI, ...args], {
+    allowFail: true,
+    env: { ...process.env, ...opts.env },
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    timeoutMs: opts.timeoutMs ?? 15 * 60_000,
+  });
 }

@@ -1,0 +1,138 @@
+// `kubeforge up` end to end: an inventory of 3 full hosts (1 control plane, 2 workers) becomes
+// a cluster on containerd; a second run changes nothing.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildArtifacts, type Artifacts } from '../hosts/artifacts.js';
+import { startFleet, type Fleet } from '../hosts/fleet.js';
+import type { TestHost } from '../hosts/host.js';
+import { writeFleetInventory } from '../hosts/inventory.js';
+import { e2eUnavailableReason, kubeforge } from './support.js';
+
+const unavailable = e2eUnavailableReason();
+
+interface StandinCall {
+  argv: string[];
+  exit_code?: number;
+  exit?: number;
+  documents?: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+async function standinLog(host: TestHost): Promise<StandinCall[]> {
+  const text = await host.sh('cat /var/log/kubeadm-standin.log 2>/dev/null || true');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as StandinCall);
+}
+
+describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
+  let fleet: Fleet;
+  let artifacts: Artifacts;
+  let dir: string;
+  let inventory: string;
+  let firstRun: { code: number; stdout: string; stderr: string };
+  let firstSeconds: number;
+
+  beforeAll(async () => {
+    [fleet, artifacts] = await Promise.all([startFleet({ full: 3 }), buildArtifacts('1.30.2')]);
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-up-'));
+    inventory = await writeFleetInventory(fleet, dir, { artifacts, clusterName: 'e2e' });
+    const started = Date.now();
+    firstRun = await kubeforge(['up', '-i', inventory]);
+    firstSeconds = (Date.now() - started) / 1000;
+    console.log(`FIGURE first up on 3 full hosts: ${firstSeconds.toFixed(1)} s`);
+  });
+
+  afterAll(async () => {
+    await fleet?.destroy();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('finishes with exit code 0 and a summary saying every host is ok', () => {
+    expect(firstRun.code, firstRun.stdout + firstRun.stderr).toBe(0);
+    for (const h of fleet.full) expect(firstRun.stdout).toMatch(new RegExp(`^${h.name}\\s+\\S+\\s+ok\\s`, 'm'));
+    // Plain, timestamped lines prefixed with the host name when not a terminal.
+    expect(firstRun.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z full-2 containerd\/binaries changed/m);
+  });
+
+  it('runs containerd under systemd with SystemdCgroup on, as containerd itself reports its config', async () => {
+    for (const host of fleet.full) {
+      expect(await host.sh('systemctl is-active containerd; systemctl is-enabled containerd')).toBe('active\nenabled');
+      expect(await host.sh('systemctl show -p MainPID --value containerd | xargs -I{} cat /proc/{}/comm')).toBe('containerd');
+      const dump = await host.sh('containerd config dump');
+      expect(dump).toMatch(/SystemdCgroup = true/);
+      expect(dump).toMatch(/sandbox_image = "registry\.k8s\.io\/pause:3\.10"/);
+      const grpc = /\[grpc\][^[]*?address = "([^"]+)"/.exec(dump)?.[1];
+      expect(grpc).toBe('/run/containerd/containerd.sock');
+      const crictl = parseYaml(await host.sh('cat /etc/crictl.yaml')) as Record<string, string>;
+      expect(crictl['runtime-endpoint']).toBe(`unix://${grpc}`);
+      expect(crictl['image-endpoint']).toBe(`unix://${grpc}`);
+      expect(await host.sh(`ctr --address ${grpc} plugins ls | awk '$2 == "cri" {print $NF}'`)).toBe('ok');
+    }
+  });
+
+  it('imports the offline image into the k8s.io namespace on every host', async () => {
+    for (const host of fleet.full) {
+      const images = (await host.sh('ctr -n k8s.io images ls -q')).split('\n');
+      expect(images).toContain(artifacts.imageRef);
+    }
+  });
+
+  it('runs kubeadm init on the control plane and joins the workers with exactly the token and CA hash init produced', async () => {
+    const [cp, ...workers] = fleet.full;
+    const initCalls = (await standinLog(cp!)).filter((c) => c.argv[0] === 'init');
+    expect(initCalls).toHaveLength(1);
+    const state = JSON.parse(await cp!.sh('cat /var/lib/kubeadm-standin/state.json')) as Record<string, unknown>;
+    const stateText = JSON.stringify(state);
+    const token = /[a-z0-9]{6}\.[a-z0-9]{16}/.exec(stateText)?.[0];
+    const caHash = /sha256:[0-9a-f]{64}/.exec(stateText)?.[0];
+    expect(token).toBeDefined();
+    expect(caHash).toBeDefined();
+    for (const w of workers) {
+      const joins = (await standinLog(w)).filter((c) => c.argv[0] === 'join');
+      expect(joins, `${w.name} joins`).toHaveLength(1);
+      const call = JSON.stringify(joins[0]);
+      expect(call).toContain(token!);
+      expect(call).toContain(caHash!);
+      // The token came in a config file, never on the command line.
+      expect(joins[0]!.argv.join(' ')).not.toContain(token!);
+      expect(await w.sh('test -f /etc/kubernetes/kubelet.conf && systemctl is-active kubelet')).toBe('active');
+      // The 0600 join config was removed after use.
+      expect(await w.sh('ls -A /var/lib/kubeforge/secrets 2>/dev/null || true')).toBe('');
+    }
+    expect(await cp!.sh('systemctl is-active kubelet')).toBe('active');
+  });
+
+  it('hands the operator admin.conf on the laptop with mode 0600', async () => {
+    const file = path.join(dir, '.kubeforge', 'e2e-admin.conf');
+    const st = await fs.stat(file);
+    expect(st.mode & 0o777).toBe(0o600);
+    const conf = parseYaml(await fs.readFile(file, 'utf8')) as { kind: string; clusters: Array<{ cluster: { server: string } }> };
+    expect(conf.kind).toBe('Config');
+    expect(conf.clusters[0]!.cluster.server).toBe(`https://${fleet.full[0]!.address}:6443`);
+    expect(firstRun.stdout).toContain(file);
+    expect(await fs.readFile(file, 'utf8')).toBe(await fleet.full[0]!.sh('cat /etc/kubernetes/admin.conf').then((s) => s + '\n'));
+  });
+
+  it('changes nothing on a second run: every step unchanged, no new kubeadm call but `version`', async () => {
+    // The kubernetes/verify step asks `kubeadm version` on every run; nothing else may be called.
+    const changingCalls = async (h: TestHost) => (await standinLog(h)).filter((c) => c.argv[0] !== 'version').length;
+    const before = await Promise.all(fleet.full.map(changingCalls));
+    const mtimes = await Promise.all(fleet.full.map((h) => h.sh('stat -c %Y /etc/containerd/config.toml /usr/local/bin/containerd; systemctl show -p ExecMainStartTimestamp --value containerd')));
+    const started = Date.now();
+    const second = await kubeforge(['up', '-i', inventory]);
+    console.log(`FIGURE second up on 3 full hosts: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    const ledger = JSON.parse(await fs.readFile(path.join(dir, '.kubeforge', 'last-run.json'), 'utf8')) as {
+      hosts: Array<{ host: string; steps: Array<{ key: string; status: string }> }>;
+    };
+    expect(ledger.hosts).toHaveLength(3);
+    for (const h of ledger.hosts) {
+      for (const s of h.steps) expect(['unchanged', 'verified'], `${h.host} ${s.key}`).toContain(s.status);
+      expect(h.steps.map((s) => s.key)).toContain(h.host === 'full-1' ? 'cluster/init' : 'cluster/join');
+    }
+    expect(await Promise.all(fleet.full.map(changingCalls))).toEqual(before);
+    expect(await Promise.all(fleet.full.map((h) => h.sh('stat -c %Y /etc/containerd/config.toml /usr/local/bin/containerd; systemctl show -p ExecMainStartTimestamp --value containerd')))).toEqual(mtimes);
+  });
+});
