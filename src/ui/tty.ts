@@ -24,7 +24,8 @@ export function ttyProgress(hosts: string[]): TtyProgress {
           tasks.set(host, task);
           const settle = (r: HostResult) => {
             if (r.status === 'ok') {
-              task.title = `${host}: done`;
+              const changed = r.steps.filter((st) => st.status === 'changed').length;
+              task.title = `${host}: done (${changed} changed, ${r.steps.length - changed} unchanged)`;
               resolve();
             } else {
               reject(new Error(`${host}: ${r.status}${r.reason ? `: ${r.reason}` : ''}`));
