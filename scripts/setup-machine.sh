@@ -9,6 +9,7 @@ packages=(
   systemd-container              # systemd-nspawn boots the full hosts
   debootstrap                    # builds the full hosts' Debian root filesystem once
   iproute2 util-linux            # ip netns/link/tc, nsenter, unshare, mount
+  iptables                       # random packet loss for the lossy-link test (the kernel has no netem)
   python3 python3-yaml           # the kubeadm/kubelet stand-ins' own tests run them here
   sudo                           # light hosts reach it for the non-root-user tests
   ca-certificates

@@ -28,7 +28,21 @@ const program = new Command()
 /** Runs a command's function and turns its result or error into the exit code. */
 function action<A extends unknown[]>(fn: (...args: A) => Promise<number>) {
   return async (...args: A) => {
-    process.exitCode = await fn(...args);
+    // Should a bug leave the command waiting on something that can no longer happen, Node
+    // would drain its event loop and exit 0; say so and fail instead.
+    let finished = false;
+    const stalled = () => {
+      if (finished) return;
+      process.stderr.write('error: kubeforge stopped making progress before it finished (this is a bug; the ledger may be incomplete)\n');
+      process.exitCode = 70;
+    };
+    process.once('beforeExit', stalled);
+    try {
+      process.exitCode = await fn(...args);
+    } finally {
+      finished = true;
+      process.off('beforeExit', stalled);
+    }
   };
 }
 

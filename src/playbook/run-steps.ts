@@ -15,10 +15,34 @@ export interface StepRunOptions {
   stepTimeoutMs?: number;
 }
 
+/**
+ * Leftovers of a run that lost its connection mid-step (a dead link, a killed sshd, a second
+ * Ctrl-C): partial uploads, staging dirs, secret config files. Swept at the start of every run
+ * on the host and after an interrupted one; never a file at a final path.
+ */
+const SWEEP_TEMPORARIES = [
+  'rm -rf "$KF_D1"/staging.*',
+  'rm -f "$KF_D1"/secrets/kubeadm-*.yaml',
+  'find "$KF_D2" -maxdepth 1 -name ".*.kubeforge-*.tmp" -type f -delete',
+].join('\n');
+
+/** Removes what an interrupted step left behind, on a fresh deadline (the run's signal is spent). */
+export async function sweepTemporaries(remote: Remote, plan: HostPlan): Promise<void> {
+  const dirs = [...new Set(plan.steps.flatMap((s) => s.files.map((f) => f.path.replace(/\/[^/]+$/, '') || '/')))];
+  const env: Record<string, string> = { KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR };
+  dirs.forEach((d, i) => (env[`KF_W${i}`] = d));
+  const inWritten = dirs
+    .map((_, i) => `[ -d "$KF_W${i}" ] && find "$KF_W${i}" -maxdepth 1 \\( -name ".*.kubeforge-*.tmp" -o -name ".*.kubeforge-candidate" \\) -type f -delete`)
+    .join('\n');
+  await remote
+    .exec(`${SWEEP_TEMPORARIES}\n${inWritten}\ntrue`, { env, signal: AbortSignal.timeout(15_000) })
+    .catch(() => undefined);
+}
+
 export async function runHostSteps(remote: Remote, plan: HostPlan, events: RunEvents, opts: StepRunOptions): Promise<StepResult[]> {
   const host = plan.host.name;
   const results: StepResult[] = [];
-  await remote.exec('umask 022; mkdir -p "$KF_D1" "$KF_D2" "$KF_D3"', {
+  await remote.exec(`umask 022; mkdir -p "$KF_D1" "$KF_D2" "$KF_D3"\n${SWEEP_TEMPORARIES}`, {
     env: { KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR, KF_D3: REMOTE_MARKER_DIR },
     signal: opts.signal,
   });

@@ -8,7 +8,7 @@ import { fetchAdminConf, initCluster, isInitialized, isMember, joinHost, mintJoi
 import { Redactor, type JoinMaterial } from '../cluster/secrets.js';
 import { initHost, type Cluster, type Host } from '../model.js';
 import type { HostPlan } from '../playbook/plan.js';
-import { runHostSteps } from '../playbook/run-steps.js';
+import { runHostSteps, sweepTemporaries } from '../playbook/run-steps.js';
 import { RemoteCommandError, type Remote } from './remote.js';
 import type { HostResult, RunEvents, StepResult, StepStatus } from './outcome.js';
 
@@ -49,9 +49,13 @@ function deferred<T>(): Deferred<T> {
 class Blocked extends Error {}
 
 export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector, events: RunEvents, opts: UpOptions): Promise<UpResult> {
+  // The run stops on the user's Ctrl-C, or once --max-fail hosts have failed.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([opts.signal, stop.signal]);
+  const stopReason = () => (opts.signal.aborted ? 'interrupted' : `run stopped: ${opts.maxFailures} host(s) failed, the --max-fail bound`);
   const redactor = new Redactor();
   for (const h of cluster.hosts) redactor.add(h.ssh.password, h.ssh.passphrase, h.ssh.sudoPassword);
-  const kctx: KubeadmContext = { cluster, redactor, signal: opts.signal, timeoutMs: opts.kubeadmTimeoutMs };
+  const kctx: KubeadmContext = { cluster, redactor, signal, timeoutMs: opts.kubeadmTimeoutMs };
   const first = initHost(cluster);
   const selected = plans.filter((p) => !opts.only || opts.only.has(p.host.name));
   // The init host first: hosts that wait for it must never hold every slot while it queues.
@@ -67,7 +71,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   // material (a rerun of other hosts).
   const initReady = deferred<void>();
   let initRemote: Promise<Remote> | undefined;
-  const getInitRemote = () => (initRemote ??= remotes.has(first.name) ? Promise.resolve(remotes.get(first.name)!) : connect(first, opts.signal));
+  const getInitRemote = () => (initRemote ??= remotes.has(first.name) ? Promise.resolve(remotes.get(first.name)!) : connect(first, signal));
   const initSelected = selected.some((p) => p.host.name === first.name);
   if (!initSelected) initReady.resolve();
   let initMaterial: JoinMaterial | undefined;
@@ -88,14 +92,18 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     const steps: StepResult[] = [];
     const finish = (status: HostResult['status'], reason?: string): HostResult => {
       const result: HostResult = { host: host.name, role: host.role, status, steps, ...(reason ? { reason } : {}) };
-      if (status === 'failed') failures++;
+      if (status === 'failed') {
+        failures++;
+        if (opts.maxFailures !== undefined && failures >= opts.maxFailures) stop.abort();
+      }
       events.hostEnd(result);
       return result;
     };
-    if (opts.signal.aborted) return finish('cancelled', 'interrupted before it started');
-    if (opts.maxFailures !== undefined && failures >= opts.maxFailures) {
-      return finish('blocked', `not started: ${failures} host(s) failed, the --max-fail bound`);
-    }
+    const cancelled = async (remote: Remote | undefined) => {
+      if (remote) await sweepTemporaries(remote, plan);
+      return finish('cancelled', stopReason());
+    };
+    if (signal.aborted) return cancelled(undefined);
     const isInit = host.name === first.name;
 
     // Phase 1: connect.
@@ -103,7 +111,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     let remote: Remote;
     const connectStart = Date.now();
     try {
-      remote = await connect(host, opts.signal);
+      remote = await connect(host, signal);
       remotes.set(host.name, remote);
     } catch (err) {
       const e = err as Error & { hint?: string };
@@ -116,7 +124,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     // Phase 2: the host's own playbook steps.
     steps.push(
       ...(await runHostSteps(remote, plan, events, {
-        signal: opts.signal,
+        signal,
         redact: redactor.redact,
         uploadSlot: (fn) => uploadLimit(fn),
         ...(opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
@@ -125,7 +133,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     const bad = steps.find((s) => s.status === 'failed' || s.status === 'cancelled');
     if (bad) {
       if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed at ${bad.key}`));
-      return finish(bad.status === 'cancelled' ? 'cancelled' : 'failed', `${bad.key}: ${bad.error?.message ?? bad.status}`);
+      if (bad.status === 'cancelled') return cancelled(remote);
+      return finish('failed', `${bad.key}: ${bad.error?.message ?? bad.status}`);
     }
 
     // Phase 3: join the cluster (init on the init host).
@@ -167,17 +176,18 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       return finish('ok');
     } catch (err) {
       if (err instanceof Blocked) {
+        if (signal.aborted) return cancelled(remote);
         steps.push(stepResult(key, title, 'blocked', started, err.message));
         events.stepEnd(host.name, steps.at(-1)!);
         return finish('blocked', err.message);
       }
-      const cancelled = opts.signal.aborted;
       const e = err as Error;
-      const result = stepResult(key, title, cancelled ? 'cancelled' : 'failed', started, redactor.redact(e.message));
+      const result = stepResult(key, title, signal.aborted ? 'cancelled' : 'failed', started, redactor.redact(e.message));
       if (err instanceof RemoteCommandError) result.error = { ...result.error!, exitCode: err.exitCode, output: err.output };
       steps.push(result);
       events.stepEnd(host.name, result);
-      return finish(cancelled ? 'cancelled' : 'failed', `${key}: ${result.error?.message}`);
+      if (signal.aborted) return cancelled(remote);
+      return finish('failed', `${key}: ${result.error?.message}`);
     }
   };
 

@@ -152,7 +152,17 @@ function putFile(
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError());
     let aborted = false;
+    let settled = false;
     const closed = new Promise<void>((done) => sftp.once('close', () => done()));
+    // A connection that dies mid-transfer closes the SFTP channel without fastPut ever calling
+    // back: without this the upload would wait forever.
+    void closed.then(() => {
+      if (!settled && !aborted) {
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        reject(new UploadError(`the SSH connection was lost during the upload of ${remotePath}`));
+      }
+    });
     const onAbort = () => {
       aborted = true;
       sftp.end();
@@ -173,7 +183,8 @@ function putFile(
       },
       (err) => {
         signal?.removeEventListener('abort', onAbort);
-        if (aborted) return;
+        if (aborted || settled) return;
+        settled = true;
         if (err) reject(err);
         else resolve();
       },

@@ -1,6 +1,6 @@
 // Shared by the end-to-end tests: whether this machine can run them, and an OpenSSH client
 // used as an independent oracle (never kubeforge's own SSH layer).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from '../hosts/exec.js';
 import type { Fleet } from '../hosts/fleet.js';
@@ -67,4 +67,33 @@ export function kubeforge(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     timeoutMs: opts.timeoutMs ?? 15 * 60_000,
   });
+}
+
+export interface RunningCli {
+  child: import('node:child_process').ChildProcess;
+  /** Output so far (stdout and stderr interleaved). */
+  output(): string;
+  done: Promise<RunResult>;
+}
+
+/** Starts the CLI in the background, for tests that act while it runs (faults, Ctrl-C). */
+export function kubeforgeInBackground(args: string[]): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let both = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => ((stdout += d), (both += d)));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => ((stderr += d), (both += d)));
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })));
+  return { child, output: () => both, done };
+}
+
+/** Polls `probe` until it returns true, or fails the test after timeoutMs saying what it waited for. */
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }

@@ -12,6 +12,8 @@ import {
   FLEETS_DIR,
   SLOTS,
   SLOT_PREFIX_LENGTH,
+  SLOT_SIZE,
+  SUBNET_PREFIX,
   bridgeName,
   slotAddress,
   slotDir,
@@ -202,6 +204,7 @@ export async function destroySlot(slot: number): Promise<void> {
     await run('ip', ['link', 'del', link], { allowFail: true });
   }
   for (const cg of await cgroupsOf(slot)) await removeCgroup(cg);
+  await removeLossRules(slot);
   for (const mount of (await mountsBelow(dir)).reverse()) {
     const r = await run('umount', [mount], { allowFail: true });
     if (r.code !== 0) await run('umount', ['-l', mount], { allowFail: true });
@@ -329,4 +332,20 @@ async function removeCgroup(cgroup: string): Promise<void> {
       await sleep(100); // the last processes are still exiting
     }
   }
+}
+
+/** iptables rules test/hosts/links.ts added for this slot's addresses (random loss). */
+async function removeLossRules(slot: number): Promise<void> {
+  const rules = await run('iptables', ['-w', '-S', 'OUTPUT'], { allowFail: true });
+  for (const line of rules.stdout.split('\n')) {
+    const address = /kubeforge-test-(\d+\.\d+\.\d+\.\d+)/.exec(line)?.[1];
+    if (!address || !inSlot(slot, address)) continue;
+    const args = line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) ?? [];
+    await run('iptables', ['-w', ...args], { allowFail: true });
+  }
+}
+
+function inSlot(slot: number, address: string): boolean {
+  const last = Number(address.split('.').pop());
+  return address.startsWith(`${SUBNET_PREFIX}.`) && last >= slot * SLOT_SIZE && last < (slot + 1) * SLOT_SIZE;
 }

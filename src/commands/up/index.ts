@@ -8,6 +8,7 @@ import { planCluster, parseDuration } from '../../playbook/plan.js';
 import { defaultKubeconfigPath, up } from '../../run/orchestrate.js';
 import type { RunEvents } from '../../run/outcome.js';
 import { sshConnector } from '../../ssh/remote.js';
+import { shellQuote } from '../../ssh/quote.js';
 import { jsonReporter } from '../../ui/json.js';
 import { plainReporter, summaryTable } from '../../ui/plain.js';
 import { ttyProgress } from '../../ui/tty.js';
@@ -141,9 +142,10 @@ export async function upCommand(flags: UpFlags): Promise<number> {
         if (failed?.error?.output) out(`${h.host} ${failed.key} output (last lines):\n${indent(failed.error.output)}`);
         if (failed?.error?.hint) out(`${h.host} hint: ${failed.error.hint}`);
       }
-      if (result.kubeconfigPath) out(`kubeconfig: ${result.kubeconfigPath} (mode 0600)  —  export KUBECONFIG=${result.kubeconfigPath}`);
-      out(`took ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s; ledger: ${path.relative(process.cwd(), ledgerFile) || ledgerFile}`);
-      if (!allOk && !interrupted) out(`fix the cause, then rerun the failed hosts only: kubeforge up -i ${flags.inventory} --retry-failed`);
+      // Commands to copy and paste: a path with a space or a quote must stay one word.
+      if (result.kubeconfigPath) out(`kubeconfig: ${result.kubeconfigPath} (mode 0600)  —  export KUBECONFIG=${shellQuote(result.kubeconfigPath)}`);
+      out(`took ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s; ledger: ${displayPath(ledgerFile)}`);
+      if (!allOk && !interrupted) out(`fix the cause, then rerun the failed hosts only: kubeforge up -i ${shellQuote(flags.inventory)} --retry-failed`);
     } else {
       out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
     }
@@ -154,6 +156,12 @@ export async function upCommand(flags: UpFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Relative to the working directory when inside it, absolute otherwise. */
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }
 
 function indent(text: string): string {

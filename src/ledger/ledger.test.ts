@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { HostResult } from '../run/outcome.js';
+import { hostsToRetry, ledgerDir, readLastRun, readState, writeRun, type RunRecord } from './ledger.js';
+
+function record(id: string, hosts: Array<[string, HostResult['status']]>, limitedTo?: string[]): RunRecord {
+  return {
+    id,
+    command: 'up',
+    inventory: 'x',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:01.000Z',
+    durationMs: 1000,
+    exitCode: hosts.every(([, s]) => s === 'ok') ? 0 : 1,
+    interrupted: false,
+    ...(limitedTo ? { limitedTo } : {}),
+    hosts: hosts.map(([host, status]) => ({ host, role: 'worker', status, steps: [], ...(status !== 'ok' ? { reason: `${host} broke` } : {}) })),
+  };
+}
+
+describe('the ledger', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-ledger-'));
+  const inventory = path.join(dir, 'inventory.yaml');
+
+  it('records each run and keeps, per host, the outcome of the latest run that included it', async () => {
+    await writeRun(inventory, record('r1', [['a', 'ok'], ['b', 'failed'], ['c', 'blocked']]));
+    expect(hostsToRetry((await readState(inventory))!)).toEqual(['b', 'c']);
+    // A retry that fixes b but not c: c stays to retry, a is not forgotten.
+    await writeRun(inventory, record('r2', [['b', 'ok'], ['c', 'failed']], ['b', 'c']));
+    const state = (await readState(inventory))!;
+    expect(hostsToRetry(state)).toEqual(['c']);
+    expect(state.a!.runId).toBe('r1');
+    expect(state.c).toMatchObject({ status: 'failed', reason: 'c broke', runId: 'r2' });
+    expect((await readLastRun(inventory))!.id).toBe('r2');
+    expect(fs.readdirSync(path.join(ledgerDir(inventory), 'runs')).sort()).toEqual(['r1.json', 'r2.json']);
+    expect(fs.statSync(ledgerDir(inventory)).mode & 0o777).toBe(0o700);
+  });
+
+  it('scrubs anything shaped like a bootstrap token, and still records the run', async () => {
+    const leaky = record('r3', [['a', 'failed']]);
+    leaky.hosts[0]!.reason = 'kubeadm join --token abcdef.0123456789abcdef failed';
+    await writeRun(inventory, leaky);
+    const text = fs.readFileSync(path.join(ledgerDir(inventory), 'runs', 'r3.json'), 'utf8');
+    expect(text).not.toContain('abcdef.0123456789abcdef');
+    expect((await readLastRun(inventory))!.hosts[0]!.reason).toBe('kubeadm join --token [redacted-token] failed');
+  });
+
+  it('reads nothing when no run was recorded', async () => {
+    const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kf-ledger-')), 'inventory.yaml');
+    expect(await readLastRun(empty)).toBeUndefined();
+    expect(await readState(empty)).toBeUndefined();
+  });
+});
