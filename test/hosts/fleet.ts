@@ -23,6 +23,8 @@ import { ensureRootfs } from './rootfs.js';
 export interface FleetOptions {
   full?: number;
   light?: number;
+  /** Light hosts also accept passwords (sshd PasswordAuthentication yes). */
+  passwordAuthentication?: boolean;
   log?: (line: string) => void;
 }
 
@@ -122,6 +124,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
           bridge,
           dir: path.join(dir, name),
           authorizedKey,
+          passwordAuthentication: opts.passwordAuthentication ?? false,
         }),
       );
     }

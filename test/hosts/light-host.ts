@@ -22,6 +22,8 @@ export interface LightHostSpec {
   bridge: string;
   dir: string;
   authorizedKey: string;
+  /** Let sshd accept passwords too (for password-auth tests); keys only by default. */
+  passwordAuthentication?: boolean;
 }
 
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
@@ -58,8 +60,8 @@ export async function startLightHost(spec: LightHostSpec): Promise<TestHostRecor
       `ListenAddress ${spec.address}`,
       `HostKey ${hostKey}`,
       `AuthorizedKeysFile ${authorizedKeys} .ssh/authorized_keys`,
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
+      spec.passwordAuthentication ? 'PermitRootLogin yes' : 'PermitRootLogin prohibit-password',
+      `PasswordAuthentication ${spec.passwordAuthentication ? 'yes' : 'no'}`,
       'KbdInteractiveAuthentication no',
       'UsePAM no',
       'StrictModes no',
