@@ -12,6 +12,7 @@ packages=(
   iptables                       # random packet loss for the lossy-link test (the kernel has no netem)
   python3 python3-yaml           # the kubeadm/kubelet stand-ins' own tests run them here
   sudo                           # light hosts reach it for the non-root-user tests
+  pssh                           # parallel-scp: the comparator of npm run bench
   ca-certificates
 )
 
