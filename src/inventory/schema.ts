@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { isAddress, isIP, parseHostPort } from './address.js';
 import { isCidr } from './cidr.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { HOST_PATH, HTTP_URL_START, mirrorUrlProblem, SAFE_PATH_RULE } from './host-values.js';
 import { DNS1123_LABEL, DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN, labelKeyProblem, labelValueProblem } from './k8s-names.js';
 import { EXACT_VERSION } from './versions.js';
 import { showValue } from './problem.js';
@@ -58,7 +59,13 @@ const port = z
 
 const duration = z.string().regex(DURATION_PATTERN, isNot('a duration such as 10s, 2m, 1m30s or 500ms'));
 
-const absolutePath = z.string().regex(/^\/./, isNot('an absolute path (starting with /)'));
+// A path on the hosts: absolute, and of characters that need no quoting anywhere it goes.
+const hostPath = z.string().regex(HOST_PATH, {
+  error: (issue: IssueLike) =>
+    /^\/./.test(String(issue.input))
+      ? `${showValue(issue.input)} holds characters a path on the hosts may not hold: ${SAFE_PATH_RULE}`
+      : `${showValue(issue.input)} is not an absolute path (starting with /)`,
+});
 
 const envVarName = z
   .string()
@@ -71,6 +78,14 @@ const cidr = z.string().refine(isCidr, isNot('a CIDR block such as 10.244.0.0/16
 const sha256 = z.string().regex(/^[0-9a-fA-F]{64}$/, isNot('a SHA-256 checksum (64 hex digits)'));
 
 const httpUrl = z.url({ protocol: /^https?$/, ...isNot('an http:// or https:// URL') });
+
+// Written into hosts.toml on every host: an http(s) URL as RFC 3986 spells it, without credentials.
+const mirrorUrl = z
+  .string()
+  .regex(HTTP_URL_START, isNot('an http:// or https:// URL'))
+  .refine((text) => mirrorUrlProblem(text) === undefined, {
+    error: (issue: IssueLike) => `${showValue(issue.input)} ${mirrorUrlProblem(String(issue.input))}`,
+  });
 
 const bundleSource = z.union(
   [
@@ -226,20 +241,20 @@ export const inventorySchema = z
           'containerd version, X.Y.Z; may be left out when the bundle file name carries it (containerd-X.Y.Z-…).',
           '1.7.20',
         ).optional(),
-        socket: doc(absolutePath, "containerd's gRPC socket.", DEFAULTS.containerd.socket).default(DEFAULTS.containerd.socket),
+        socket: doc(hostPath, "containerd's gRPC socket.", DEFAULTS.containerd.socket).default(DEFAULTS.containerd.socket),
         sandboxImage: doc(imageReference, 'Sandbox (pause) image.', DEFAULTS.containerd.sandboxImage).default(
           DEFAULTS.containerd.sandboxImage,
         ),
         registryMirrors: doc(
           z.record(
             registryHost,
-            z.array(doc(httpUrl, 'Mirror endpoint URL.', 'https://mirror.example.com')).min(1, { error: 'lists no mirror; give at least one URL' }),
+            z.array(doc(mirrorUrl, 'Mirror endpoint URL: http:// or https://, without credentials.', 'https://mirror.example.com')).min(1, { error: 'lists no mirror; give at least one URL' }),
           ),
           'Registry host → mirror endpoint URLs, written as hosts.toml files under registryConfigPath.',
           { 'docker.io': ['https://mirror.example.com'] },
         ).default({}),
         registryConfigPath: doc(
-          absolutePath,
+          hostPath,
           'Directory containerd reads registry hosts.toml files from.',
           DEFAULTS.containerd.registryConfigPath,
         ).default(DEFAULTS.containerd.registryConfigPath),

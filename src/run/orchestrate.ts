@@ -10,6 +10,7 @@ import { initHost, type Cluster, type Host } from '../model.js';
 import type { HostPlan } from '../playbook/plan.js';
 import { runHostSteps, sweepTemporaries } from '../playbook/run-steps.js';
 import { RemoteCommandError, type Remote } from './remote.js';
+import { rootAccessProblem } from './root-access.js';
 import type { HostResult, RunEvents, StepResult, StepStatus } from './outcome.js';
 
 export interface UpOptions {
@@ -115,10 +116,21 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       remotes.set(host.name, remote);
     } catch (err) {
       const e = err as Error & { hint?: string };
-      steps.push(stepResult('connect', 'connect over SSH', opts.signal.aborted ? 'cancelled' : 'failed', connectStart, e.message, e.hint));
+      steps.push(stepResult('connect', 'connect over SSH', signal.aborted ? 'cancelled' : 'failed', connectStart, e.message, e.hint));
       events.stepEnd(host.name, steps.at(-1)!);
       if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed: cannot connect`));
-      return finish(opts.signal.aborted ? 'cancelled' : 'failed', `connect: ${e.message}`);
+      if (signal.aborted) return cancelled(undefined);
+      return finish('failed', `connect: ${e.message}`);
+    }
+
+    // Phase 1b: commands reach root (directly or through sudo), proven before anything is changed.
+    const denied = await rootAccessProblem(remote, host.ssh.user, signal);
+    if (denied) {
+      steps.push(stepResult('root-access', 'run commands as root', signal.aborted ? 'cancelled' : 'failed', connectStart, denied.message, denied.hint));
+      events.stepEnd(host.name, steps.at(-1)!);
+      if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed: no root access`));
+      if (signal.aborted) return cancelled(remote);
+      return finish('failed', `root-access: ${denied.message}`);
     }
 
     // Phase 2: the host's own playbook steps.
