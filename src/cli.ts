@@ -59,6 +59,7 @@ program
   .option('--step-timeout <duration>', "override every step's timeout, e.g. 10m")
   .option('--json', 'progress and summary as JSON lines')
   .option('--playbooks <dir>', 'use the playbooks in this folder instead of the shipped ones')
+  .option('--ask-sudo-password', 'ask once (hidden) for the sudo password of hosts reached as a user other than root')
   .action(action(async (flags) => (await import('./commands/up/index.js')).upCommand(flags)));
 
 program

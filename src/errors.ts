@@ -57,6 +57,7 @@ export function formatError(err: unknown): string {
 }
 
 function formatOne(err: unknown): string {
+  if (isPromptInterrupted(err)) return 'interrupted';
   if (err instanceof KubeforgeError) {
     return err.hint ? `error: ${err.message}\n  hint: ${err.hint}` : `error: ${err.message}`;
   }
@@ -64,6 +65,12 @@ function formatOne(err: unknown): string {
   return `error: ${String(err)}`;
 }
 
+/** Ctrl-C at an @inquirer prompt rejects it with an ExitPromptError. */
+function isPromptInterrupted(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ExitPromptError';
+}
+
 export function exitCodeOf(err: unknown): number {
+  if (isPromptInterrupted(err)) return ExitCode.interrupted;
   return err instanceof KubeforgeError ? err.exitCode : ExitCode.hostsFailed;
 }

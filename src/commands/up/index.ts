@@ -12,6 +12,7 @@ import { shellQuote } from '../../ssh/quote.js';
 import { jsonReporter } from '../../ui/json.js';
 import { plainReporter, summaryTable } from '../../ui/plain.js';
 import { ttyProgress } from '../../ui/tty.js';
+import { askHidden, askSudoPassword } from './sudo-password.js';
 
 export interface UpFlags {
   inventory: string;
@@ -24,6 +25,7 @@ export interface UpFlags {
   maxFail?: string;
   json?: boolean;
   playbooks?: string;
+  askSudoPassword?: boolean;
 }
 
 function positiveInt(flag: string, value: string): number {
@@ -48,6 +50,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
   const { cluster, warnings } = await loadInventory(flags.inventory);
   for (const w of warnings) err(`warning: ${w}`);
   if (flags.acceptNewHostKeys) for (const h of cluster.hosts) h.ssh.acceptNewHostKeys = true;
+  if (flags.askSudoPassword) await askSudoPassword(cluster, process.stdin.isTTY === true, askHidden);
   const hostConcurrency = positiveInt('--concurrency', flags.concurrency);
   const uploadConcurrency = positiveInt('--upload-concurrency', flags.uploadConcurrency);
   let stepTimeoutMs: number | undefined;
