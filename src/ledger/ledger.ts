@@ -65,24 +65,23 @@ export async function writeRun(inventoryPath: string, record: RunRecord): Promis
   return file;
 }
 
-export async function readState(inventoryPath: string): Promise<LedgerState | undefined> {
+/** A ledger file, or undefined when none was written yet. */
+async function readLedgerFile<T>(inventoryPath: string, name: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await fs.readFile(path.join(ledgerDir(inventoryPath), 'state.json'), 'utf8')) as LedgerState;
+    return JSON.parse(await fs.readFile(path.join(ledgerDir(inventoryPath), name), 'utf8')) as T;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
 }
 
-export async function readLastRun(inventoryPath: string): Promise<RunRecord | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(path.join(ledgerDir(inventoryPath), 'last-run.json'), 'utf8')) as RunRecord;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+export function readState(inventoryPath: string): Promise<LedgerState | undefined> {
+  return readLedgerFile<LedgerState>(inventoryPath, 'state.json');
 }
 
+export function readLastRun(inventoryPath: string): Promise<RunRecord | undefined> {
+  return readLedgerFile<RunRecord>(inventoryPath, 'last-run.json');
+}
 /**
  * The hosts a `--retry-failed` run takes: those whose latest run failed, was blocked or was
  * cancelled. State merges across runs, so a limited run does not forget the other hosts.

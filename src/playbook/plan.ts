@@ -2,6 +2,7 @@
 // to the desired state, with every file rendered and every value the commands need. Pure:
 // no I/O, so what a run will do can be tested (and shown) without a host.
 import { createHash } from 'node:crypto';
+import { parseDuration as parseInventoryDuration } from '../inventory/duration.js';
 import type { Bundle, Cluster, Host } from '../model.js';
 import { registryHostsFiles, templates, type TemplateContext } from '../render/index.js';
 import type { BundleKind, PlaybookFile, StepDef } from './schema.js';
@@ -180,9 +181,9 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** "90s", "5m", "1m30s" → milliseconds (the inventory's duration syntax). */
 export function parseDuration(text: string): number {
-  const m = /^(\d+)(ms|s|m)$/.exec(text);
-  if (!m) throw new Error(`not a duration: ${text}`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+  const ms = parseInventoryDuration(text);
+  if (ms === undefined) throw new Error(`not a duration: ${text}`);
+  return ms;
 }

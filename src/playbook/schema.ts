@@ -1,5 +1,6 @@
 // What a playbook file may say. Strict: an unknown key in a playbook is a typo, not a feature.
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../inventory/duration.js';
 
 const stepId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'step ids are lower-case letters, digits and dashes');
 
@@ -38,10 +39,7 @@ export const stepSchema = z
     verify: z.string().min(1).optional(),
     verifyOnly: z.boolean().optional(),
     rollback: z.boolean().optional(),
-    timeout: z
-      .string()
-      .regex(/^\d+(ms|s|m)$/, 'a duration like "90s" or "5m"')
-      .optional(),
+    timeout: z.string().regex(DURATION_PATTERN, 'a duration like "90s", "5m" or "1m30s"').optional(),
   })
   .strict()
   .refine((s) => !s.verifyOnly || (s.verify && !s.run && !s.files && !s.bundles), {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run, sh } from './exec.js';
+import { pathExists, run, sh } from './exec.js';
 import { withLock } from './lock.js';
 import { CACHE_DIR } from './paths.js';
 
@@ -31,14 +31,6 @@ export interface Artifacts {
   kubernetesVersion: string;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Deterministic tar.gz: same inputs, same bytes, same sha256. */
 async function tarGz(dir: string, out: string, entries: string[]): Promise<void> {
@@ -59,7 +51,7 @@ async function debVersion(pkg: string): Promise<string> {
 
 /** Download and unpack a Debian package into dir (cached). */
 async function unpackDeb(pkg: string, dir: string): Promise<void> {
-  if (await exists(path.join(dir, '.unpacked'))) return;
+  if (await pathExists(path.join(dir, '.unpacked'))) return;
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
   await run('apt-get', ['download', pkg], { cwd: dir });
@@ -82,7 +74,7 @@ export async function buildContainerdBundle(): Promise<{ path: string; version: 
   const out = path.join(ARTIFACTS, `containerd-${version}-linux-amd64.tar.gz`);
   const stamp = `${out}.inputs`;
   const inputs = `containerd=${await debVersion('containerd')} runc=${runcVersion} layout=1\n`;
-  if ((await exists(out)) && (await fs.readFile(stamp, 'utf8').catch(() => '')) === inputs) return { path: out, version };
+  if ((await pathExists(out)) && (await fs.readFile(stamp, 'utf8').catch(() => '')) === inputs) return { path: out, version };
 
   const work = path.join(ARTIFACTS, 'work');
   await unpackDeb('containerd', path.join(work, 'containerd'));
@@ -100,7 +92,7 @@ export async function buildContainerdBundle(): Promise<{ path: string; version: 
     }
   }
   for (const required of ['containerd', 'ctr', 'containerd-shim-runc-v2']) {
-    if (!(await exists(path.join(stage, 'bin', required)))) throw new Error(`Debian's containerd has no ${required}`);
+    if (!(await pathExists(path.join(stage, 'bin', required)))) throw new Error(`Debian's containerd has no ${required}`);
   }
   // runc ships separately upstream; the bundle carries it at sbin/runc (→ /usr/local/sbin).
   await fs.copyFile(path.join(work, 'runc/root/usr/sbin/runc'), path.join(stage, 'sbin/runc'));
@@ -120,7 +112,7 @@ export async function buildImageArchive(): Promise<{ path: string; ref: string }
   const out = path.join(ARTIFACTS, 'images-busybox.tar');
   const stamp = `${out}.inputs`;
   const inputs = `busybox-static=${busyboxVersion} ref=${ref} layout=1\n`;
-  if ((await exists(out)) && (await fs.readFile(stamp, 'utf8').catch(() => '')) === inputs) return { path: out, ref };
+  if ((await pathExists(out)) && (await fs.readFile(stamp, 'utf8').catch(() => '')) === inputs) return { path: out, ref };
 
   const work = path.join(ARTIFACTS, 'work');
   await unpackDeb('busybox-static', path.join(work, 'busybox'));

@@ -1,6 +1,7 @@
 // Running commands on this machine for the test-host harness. Errors carry the command and
 // its output (as zx does), so a failed `ip` or `mount` says what went wrong.
 import { spawn } from 'node:child_process';
+import { access } from 'node:fs/promises';
 
 export interface RunResult {
   code: number;
@@ -65,3 +66,12 @@ export function sh(script: string, args: string[] = [], opts: RunOptions = {}): 
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -7,6 +7,7 @@ import { CGROUP_HIERARCHIES, CGROUP_PARENT, startFullHost } from './full-host.js
 import { TestHost, type TestHostRecord } from './host.js';
 import { generateKey } from './keys.js';
 import { startLightHost, netnsPids } from './light-host.js';
+import { removeLossRules } from './links.js';
 import { isStale, pidAlive, tryLock } from './lock.js';
 import {
   FLEETS_DIR,
@@ -207,7 +208,7 @@ export async function destroySlot(slot: number): Promise<void> {
     await run('ip', ['link', 'del', link], { allowFail: true });
   }
   for (const cg of await cgroupsOf(slot)) await removeCgroup(cg);
-  await removeLossRules(slot);
+  await removeLossRules((address) => inSlot(slot, address));
   for (const mount of (await mountsBelow(dir)).reverse()) {
     const r = await run('umount', [mount], { allowFail: true });
     if (r.code !== 0) await run('umount', ['-l', mount], { allowFail: true });
@@ -334,17 +335,6 @@ async function removeCgroup(cgroup: string): Promise<void> {
       if (code !== 'EBUSY') throw err;
       await sleep(100); // the last processes are still exiting
     }
-  }
-}
-
-/** iptables rules test/hosts/links.ts added for this slot's addresses (random loss). */
-async function removeLossRules(slot: number): Promise<void> {
-  const rules = await run('iptables', ['-w', '-S', 'OUTPUT'], { allowFail: true });
-  for (const line of rules.stdout.split('\n')) {
-    const address = /kubeforge-test-(\d+\.\d+\.\d+\.\d+)/.exec(line)?.[1];
-    if (!address || !inSlot(slot, address)) continue;
-    const args = line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) ?? [];
-    await run('iptables', ['-w', ...args], { allowFail: true });
   }
 }
 

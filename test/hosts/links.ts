@@ -21,9 +21,15 @@ function lossRule(host: TestHost, probability: number): string[] {
 /** Undo slowLink and lossyLink. */
 export async function healLink(host: TestHost): Promise<void> {
   await run('tc', ['qdisc', 'del', 'dev', host.record.hostInterface, 'root'], { allowFail: true });
+  await removeLossRules((address) => address === host.address);
+}
+
+/** Deletes the loss rules lossyLink added for addresses `matches` accepts. */
+export async function removeLossRules(matches: (address: string) => boolean): Promise<void> {
   const rules = await run('iptables', ['-w', '-S', 'OUTPUT'], { allowFail: true });
   for (const line of rules.stdout.split('\n')) {
-    if (!line.includes(`kubeforge-test-${host.address}"`) && !line.includes(`kubeforge-test-${host.address} `)) continue;
+    const address = /kubeforge-test-(\d+\.\d+\.\d+\.\d+)/.exec(line)?.[1];
+    if (!address || !matches(address)) continue;
     const args = line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)?.map((a) => a.replace(/^"|"$/g, '')) ?? [];
     await run('iptables', ['-w', ...args], { allowFail: true });
   }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { run } from './exec.js';
+import { pathExists, run } from './exec.js';
 import { withLock } from './lock.js';
 import { CACHE_DIR } from './paths.js';
 
@@ -52,22 +52,14 @@ export async function debianMirror(): Promise<string> {
   return 'http://deb.debian.org/debian';
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Returns the path of the cached root filesystem, building it first if needed (~1 min). */
 export async function ensureRootfs(log: (line: string) => void = () => {}): Promise<string> {
   const final = rootfsPath();
   const ready = path.join(final, '.kubeforge-rootfs-ready');
-  if (await exists(ready)) return final;
+  if (await pathExists(ready)) return final;
   return withLock(path.join(CACHE_DIR, 'rootfs.lock'), async () => {
-    if (await exists(ready)) return final;
+    if (await pathExists(ready)) return final;
     const tmp = `${final}.tmp`;
     await fs.rm(tmp, { recursive: true, force: true });
     await fs.rm(final, { recursive: true, force: true });
