@@ -3,7 +3,6 @@
 // file, a top level that is not a mapping.
 import {
   isAlias,
-  isCollection,
   isMap,
   isPair,
   isScalar,

@@ -9,9 +9,9 @@ const { Client, utils } = ssh2;
 import type { SshSettings } from '../model.js';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, type Backoff } from './backoff.js';
 import { Connection } from './connection.js';
-import { AbortError, AuthError, ConnectError } from './errors.js';
+import { AbortError, AuthError, ConnectError, HostKeyError } from './errors.js';
 import { runCommand } from './exec.js';
-import { verifyHostKey, type HostVerification } from './host-verifier.js';
+import { UnknownHostKeyError, verifyHostKey, type HostVerification } from './host-verifier.js';
 
 export interface ConnectTarget {
   /** Address to dial: IP or DNS name. */
@@ -28,6 +28,24 @@ export interface ConnectOptions {
   onRetry?(attempt: number, err: Error): void;
   /** Delays between attempts (default 0.5 s doubling up to 8 s). */
   backoff?: Backoff;
+  /**
+   * Asked when the host presents a key that known_hosts does not have (and acceptNewHostKeys is
+   * off). true: log in trusting that exact key and record it once the handshake proves the host
+   * holds it; false: refuse, recording nothing. Asked at most once per connect().
+   */
+  onUnknownHostKey?(key: UnknownHostKey): Promise<boolean>;
+}
+
+export interface UnknownHostKey {
+  /** Host name from the inventory, as in every message. */
+  name: string;
+  host: string;
+  port: number;
+  keyType: string;
+  /** OpenSSH form, SHA256:… */
+  fingerprint: string;
+  /** Where the key would be recorded. */
+  knownHostsFile: string;
 }
 
 const KEEPALIVE_COUNT_MAX = 3;
@@ -53,10 +71,18 @@ export async function connect(
 ): Promise<Connection> {
   const privateKey = await loadPrivateKey(target, settings);
   const retries = options.retries ?? 3;
+  let approvedKey: Buffer | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connectOnce(target, settings, privateKey, options.signal);
+      return await connectOnce(target, settings, privateKey, options.signal, approvedKey);
     } catch (err) {
+      if (err instanceof UnknownHostKeyError && options.onUnknownHostKey && approvedKey === undefined) {
+        // Asked with no connection open: neither our readyTimeout nor sshd's LoginGraceTime runs
+        // while a person compares fingerprints.
+        approvedKey = await askAboutHostKey(target, settings, err, options.onUnknownHostKey, options.signal);
+        attempt--; // a question is not a failed attempt
+        continue;
+      }
       if (!(err instanceof ConnectError && err.retryable) || attempt > retries) throw err;
       options.onRetry?.(attempt, err);
       await sleep(backoffDelay(attempt, options.backoff ?? DEFAULT_BACKOFF), options.signal, () => {
@@ -66,16 +92,47 @@ export async function connect(
   }
 }
 
+/** The approved key blob, or a HostKeyError saying it was not trusted. */
+async function askAboutHostKey(
+  target: ConnectTarget,
+  settings: SshSettings,
+  unknown: UnknownHostKeyError,
+  ask: (key: UnknownHostKey) => Promise<boolean>,
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
+  const trusted = await ask({
+    name: target.name,
+    host: target.host,
+    port: target.port,
+    keyType: unknown.keyType,
+    fingerprint: unknown.fingerprint,
+    knownHostsFile: settings.knownHostsFile,
+  });
+  if (signal?.aborted) throw new AbortError(target.name, 'connecting');
+  if (trusted) return unknown.keyBlob;
+  throw new HostKeyError(
+    `${target.name} (${target.host} port ${target.port}): host key ${unknown.keyType} ${unknown.fingerprint} was not trusted; nothing was recorded in ${settings.knownHostsFile}`,
+    `compare the fingerprint with \`ssh-keygen -lf /etc/ssh/ssh_host_${hostKeyFileType(unknown.keyType)}_key.pub\` run on the host itself`,
+    'unknown',
+  );
+}
+
+/** ssh-ed25519 → ed25519, ecdsa-sha2-nistp256 → ecdsa: the part of sshd's host key file names. */
+function hostKeyFileType(keyType: string): string {
+  return keyType.startsWith('ecdsa-') ? 'ecdsa' : keyType.replace(/^ssh-/, '');
+}
+
 function connectOnce(
   target: ConnectTarget,
   settings: SshSettings,
   privateKey: Buffer | undefined,
   signal: AbortSignal | undefined,
+  approvedKey: Buffer | undefined,
 ): Promise<Connection> {
   return new Promise<Connection>((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError(target.name, 'connecting'));
     const client = new Client();
-    const hostKey = verifyHostKey(target, settings);
+    const hostKey = verifyHostKey(target, settings, approvedKey);
     let done = false;
 
     const finish = (outcome: () => void) => {

@@ -25,9 +25,26 @@ export interface HostVerification {
   recordAcceptedKey(): void;
 }
 
+/** A key refused only because known_hosts does not have it yet: someone may still decide to trust it. */
+export class UnknownHostKeyError extends HostKeyError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly keyType: string,
+    readonly keyBlob: Buffer,
+    readonly fingerprint: string,
+  ) {
+    super(message, hint, 'unknown');
+  }
+}
+
 type KeyCheckSettings = Pick<SshSettings, 'knownHostsFile' | 'acceptNewHostKeys'>;
 
-export function verifyHostKey(target: VerifierTarget, settings: KeyCheckSettings): HostVerification {
+/**
+ * `approvedKey`: a key not in known_hosts that the user has just approved for this host. It is
+ * accepted like a known key and recorded once the handshake proves the host holds it.
+ */
+export function verifyHostKey(target: VerifierTarget, settings: KeyCheckSettings, approvedKey?: Buffer): HostVerification {
   const file = settings.knownHostsFile;
   const where = `${target.name} (${target.host} port ${target.port})`;
   let refusal: HostKeyError | undefined;
@@ -51,14 +68,16 @@ export function verifyHostKey(target: VerifierTarget, settings: KeyCheckSettings
       case 'known':
         return true;
       case 'unknown':
-        if (settings.acceptNewHostKeys) {
+        if (settings.acceptNewHostKeys || approvedKey?.equals(keyBlob)) {
           toRecord = { keyType, keyBlob };
           return true;
         }
-        refusal = new HostKeyError(
+        refusal = new UnknownHostKeyError(
           `${where}: host key ${keyType} ${fingerprint} is not in ${file}`,
           'if this is the right host, rerun with --accept-new-host-keys (or set ssh.acceptNewHostKeys: true) to record its key',
-          'unknown',
+          keyType,
+          keyBlob,
+          fingerprint,
         );
         return false;
       case 'changed':
