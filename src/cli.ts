@@ -63,6 +63,29 @@ program
   .action(action(async (flags) => (await import('./commands/up/index.js')).upCommand(flags)));
 
 program
+  .command('init [file]')
+  .description('build an inventory by answering questions, checking every host as it is added (default file: inventory.yaml)')
+  .option('--name <cluster>', 'cluster name')
+  .option('--kubernetes-version <version>', 'Kubernetes version, X.Y.Z')
+  .option('--kubernetes-bundle <path|url>', 'tarball with bin/kubeadm and bin/kubelet; a download as URL@sha256:HEX')
+  .option('--image <path|url>', 'image archive imported on every host (repeat for more)', (value: string, previous?: string[]) => [...(previous ?? []), value])
+  .option('--containerd-bundle <path|url>', 'containerd release tarball; a download as URL@sha256:HEX')
+  .option('--containerd-version <version>', "containerd version, when the bundle's file name does not say it")
+  .option('--user <name>', 'SSH user on the hosts (default root)')
+  .option('--port <n>', 'SSH port on the hosts (default 22)')
+  .option('--key <file>', 'log in with this private key')
+  .option('--agent', 'log in with the keys of the ssh-agent at $SSH_AUTH_SOCK')
+  .option('--password-env <var>', 'log in with the password this environment variable holds')
+  .option('--passphrase-env <var>', "environment variable holding the key's passphrase")
+  .option('--known-hosts <file>', 'known_hosts file for host keys (default ~/.ssh/known_hosts)')
+  .option('--host <spec>', 'ADDRESS[:PORT][,name=NAME][,role=control-plane|worker][,internal=IP]; repeat per host', (value: string, previous?: string[]) => [...(previous ?? []), value])
+  .option('--accept-new-host-keys', 'trust and record the keys of hosts not yet in known_hosts without asking')
+  .option('--no-probe', 'do not contact the hosts (nothing is checked)')
+  .option('-y, --yes', 'ask nothing: flags and defaults only (works without a terminal)')
+  .option('-f, --force', 'replace the file if it exists')
+  .action(action(async (file: string | undefined, flags) => (await import('./commands/init/index.js')).initCommand(file, flags)));
+
+program
   .command('status')
   .description("show the last run's result per host, from the ledger beside the inventory")
   .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
