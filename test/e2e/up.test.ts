@@ -35,9 +35,10 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
   let firstSeconds: number;
 
   beforeAll(async () => {
-    [fleet, artifacts] = await Promise.all([startFleet({ full: 3 }), buildArtifacts('1.30.2')]);
+    // A fourth host waits outside the inventory until the last test adds it.
+    [fleet, artifacts] = await Promise.all([startFleet({ full: 4 }), buildArtifacts('1.30.2')]);
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-up-'));
-    inventory = await writeFleetInventory(fleet, dir, { artifacts, clusterName: 'e2e' });
+    inventory = await writeFleetInventory(fleet, dir, { artifacts, clusterName: 'e2e', hosts: fleet.full.slice(0, 3) });
     const started = Date.now();
     firstRun = await kubeforge(['up', '-i', inventory]);
     firstSeconds = (Date.now() - started) / 1000;
@@ -51,13 +52,13 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
 
   it('finishes with exit code 0 and a summary saying every host is ok', () => {
     expect(firstRun.code, firstRun.stdout + firstRun.stderr).toBe(0);
-    for (const h of fleet.full) expect(firstRun.stdout).toMatch(new RegExp(`^${h.name}\\s+\\S+\\s+ok\\s`, 'm'));
+    for (const h of fleet.full.slice(0, 3)) expect(firstRun.stdout).toMatch(new RegExp(`^${h.name}\\s+\\S+\\s+ok\\s`, 'm'));
     // Plain, timestamped lines prefixed with the host name when not a terminal.
     expect(firstRun.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z full-2 containerd\/binaries changed/m);
   });
 
   it('runs containerd under systemd with SystemdCgroup on, as containerd itself reports its config', async () => {
-    for (const host of fleet.full) {
+    for (const host of fleet.full.slice(0, 3)) {
       expect(await host.sh('systemctl is-active containerd; systemctl is-enabled containerd')).toBe('active\nenabled');
       expect(await host.sh('systemctl show -p MainPID --value containerd | xargs -I{} cat /proc/{}/comm')).toBe('containerd');
       const dump = await host.sh('containerd config dump');
@@ -73,14 +74,14 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
   });
 
   it('imports the offline image into the k8s.io namespace on every host', async () => {
-    for (const host of fleet.full) {
+    for (const host of fleet.full.slice(0, 3)) {
       const images = (await host.sh('ctr -n k8s.io images ls -q')).split('\n');
       expect(images).toContain(artifacts.imageRef);
     }
   });
 
   it('runs kubeadm init on the control plane and joins the workers with exactly the token and CA hash init produced', async () => {
-    const [cp, ...workers] = fleet.full;
+    const [cp, ...workers] = fleet.full.slice(0, 3);
     const initCalls = (await standinLog(cp!)).filter((c) => c.argv[0] === 'init');
     expect(initCalls).toHaveLength(1);
     const state = JSON.parse(await cp!.sh('cat /var/lib/kubeadm-standin/state.json')) as Record<string, unknown>;
@@ -118,8 +119,9 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
   it('changes nothing on a second run: every step unchanged, no new kubeadm call but `version`', async () => {
     // The kubernetes/verify step asks `kubeadm version` on every run; nothing else may be called.
     const changingCalls = async (h: TestHost) => (await standinLog(h)).filter((c) => c.argv[0] !== 'version').length;
-    const before = await Promise.all(fleet.full.map(changingCalls));
-    const mtimes = await Promise.all(fleet.full.map((h) => h.sh('stat -c %Y /etc/containerd/config.toml /usr/local/bin/containerd; systemctl show -p ExecMainStartTimestamp --value containerd')));
+    const hosts = fleet.full.slice(0, 3);
+    const before = await Promise.all(hosts.map(changingCalls));
+    const mtimes = await Promise.all(hosts.map((h) => h.sh('stat -c %Y /etc/containerd/config.toml /usr/local/bin/containerd; systemctl show -p ExecMainStartTimestamp --value containerd')));
     const started = Date.now();
     const second = await kubeforge(['up', '-i', inventory]);
     console.log(`FIGURE second up on 3 full hosts: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -132,7 +134,34 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
       for (const s of h.steps) expect(['unchanged', 'verified'], `${h.host} ${s.key}`).toContain(s.status);
       expect(h.steps.map((s) => s.key)).toContain(h.host === 'full-1' ? 'cluster/init' : 'cluster/join');
     }
-    expect(await Promise.all(fleet.full.map(changingCalls))).toEqual(before);
-    expect(await Promise.all(fleet.full.map((h) => h.sh('stat -c %Y /etc/containerd/config.toml /usr/local/bin/containerd; systemctl show -p ExecMainStartTimestamp --value containerd')))).toEqual(mtimes);
+    expect(await Promise.all(hosts.map(changingCalls))).toEqual(before);
+    expect(await Promise.all(hosts.map((h) => h.sh('stat -c %Y /etc/containerd/config.toml /usr/local/bin/containerd; systemctl show -p ExecMainStartTimestamp --value containerd')))).toEqual(mtimes);
+  });
+
+  it('joins a host added to the inventory later with a plain up, minting a fresh token, leaving the others alone', async () => {
+    const [cp, , , added] = fleet.full as [TestHost, TestHost, TestHost, TestHost];
+    await writeFleetInventory(fleet, dir, { artifacts, clusterName: 'e2e', hosts: fleet.full });
+    const initCalls = (await standinLog(cp)).filter((c) => c.argv[0] === 'init').length;
+    const run = await kubeforge(['up', '-i', inventory]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const ledger = JSON.parse(await fs.readFile(path.join(dir, '.kubeforge', 'last-run.json'), 'utf8')) as {
+      hosts: Array<{ host: string; steps: Array<{ key: string; status: string }> }>;
+    };
+    for (const h of ledger.hosts.filter((x) => x.host !== added.name)) {
+      for (const s of h.steps) expect(['unchanged', 'verified'], `${h.host} ${s.key}`).toContain(s.status);
+    }
+    expect(ledger.hosts.find((h) => h.host === added.name)!.steps.at(-1)).toMatchObject({ key: 'cluster/join', status: 'changed' });
+    // The init token may have expired: a fresh one was minted on the init host, and the new
+    // host joined with exactly that one.
+    const cpCalls = await standinLog(cp);
+    expect(cpCalls.filter((c) => c.argv[0] === 'init')).toHaveLength(initCalls);
+    const minted = cpCalls.filter((c) => c.argv[0] === 'token' && c.argv[1] === 'create');
+    expect(minted).toHaveLength(1);
+    const mintedToken = /[a-z0-9]{6}\.[a-z0-9]{16}/.exec(JSON.stringify(minted[0]))?.[0];
+    expect(mintedToken).toBeDefined();
+    const joins = (await standinLog(added)).filter((c) => c.argv[0] === 'join');
+    expect(joins).toHaveLength(1);
+    expect(JSON.stringify(joins[0])).toContain(mintedToken!);
+    expect(await added.sh('systemctl is-active containerd kubelet')).toBe('active\nactive');
   });
 });
