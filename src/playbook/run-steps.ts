@@ -29,13 +29,10 @@ const SWEEP_TEMPORARIES = [
 /** Removes what an interrupted step left behind, on a fresh deadline (the run's signal is spent). */
 export async function sweepTemporaries(remote: Remote, plan: HostPlan): Promise<void> {
   const dirs = [...new Set(plan.steps.flatMap((s) => s.files.map((f) => f.path.replace(/\/[^/]+$/, '') || '/')))];
-  const env: Record<string, string> = { KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR };
-  dirs.forEach((d, i) => (env[`KF_W${i}`] = d));
-  const inWritten = dirs
-    .map((_, i) => `[ -d "$KF_W${i}" ] && find "$KF_W${i}" -maxdepth 1 \\( -name ".*.kubeforge-*.tmp" -o -name ".*.kubeforge-candidate" \\) -type f -delete`)
-    .join('\n');
+  const inWritten = perPath('KF_W', dirs, (d) => `[ -d "${d}" ] && find "${d}" -maxdepth 1 \\( -name ".*.kubeforge-*.tmp" -o -name ".*.kubeforge-candidate" \\) -type f -delete`);
+  const env = { ...inWritten.env, KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR };
   await remote
-    .exec(`${SWEEP_TEMPORARIES}\n${inWritten}\ntrue`, { env, signal: AbortSignal.timeout(15_000) })
+    .exec(`${SWEEP_TEMPORARIES}\n${inWritten.script}\ntrue`, { env, signal: AbortSignal.timeout(15_000) })
     .catch(() => undefined);
 }
 
@@ -207,11 +204,11 @@ function firstLine(output: string): string {
 /** One round trip: the sha256 of every file the step manages, compared with the plan. */
 async function filesThatDiffer(remote: Remote, step: PlannedStep, signal: AbortSignal) {
   if (step.files.length === 0) return [];
-  const env: Record<string, string> = {};
-  step.files.forEach((f, i) => (env[`KF_F${i}`] = f.path));
-  const script = step.files
-    .map((_, i) => `if [ -f "$KF_F${i}" ]; then printf '%s %s %s\\n' ${i} "$(sha256sum < "$KF_F${i}" | cut -d' ' -f1)" "$(stat -c %a "$KF_F${i}")"; else echo ${i} missing; fi`)
-    .join('\n');
+  const { env, script } = perPath(
+    'KF_F',
+    step.files.map((f) => f.path),
+    (f, i) => `if [ -f "${f}" ]; then printf '%s %s %s\\n' ${i} "$(sha256sum < "${f}" | cut -d' ' -f1)" "$(stat -c %a "${f}")"; else echo ${i} missing; fi`,
+  );
   const r = await remote.exec(script, { env, signal });
   const have = new Map<number, string>();
   for (const line of r.stdout.split('\n')) {
@@ -238,9 +235,23 @@ async function rollBack(remote: Remote, step: PlannedStep, paths: string[], sign
 }
 
 async function dropPrevious(remote: Remote, paths: string[], signal: AbortSignal): Promise<void> {
+  const drop = perPath('KF_P', paths, (p) => `rm -f "${p}.kubeforge-prev"`);
+  await remote.exec(drop.script, { env: drop.env, signal });
+}
+
+/**
+ * A script with one line per path, each path passed as a quoted variable (PREFIX0, PREFIX1, …)
+ * and referred to as `$PREFIXn` in its line: never spliced into the text.
+ */
+function perPath(prefix: string, paths: string[], line: (ref: string, i: number) => string): { env: Record<string, string>; script: string } {
   const env: Record<string, string> = {};
-  paths.forEach((p, i) => (env[`KF_P${i}`] = p));
-  await remote.exec(paths.map((_, i) => `rm -f "$KF_P${i}.kubeforge-prev"`).join('\n'), { env, signal });
+  const script = paths
+    .map((p, i) => {
+      env[`${prefix}${i}`] = p;
+      return line(`$${prefix}${i}`, i);
+    })
+    .join('\n');
+  return { env, script };
 }
 
 export function formatBytes(n: number): string {
