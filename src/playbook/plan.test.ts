@@ -38,7 +38,6 @@ describe('the shipped playbooks', () => {
     const [plan] = planCluster(cluster, playbooks);
     const binaries = plan!.steps.find((s) => s.key === 'containerd/binaries')!;
     expect(binaries.env.KF_BUNDLE_CONTAINERD).toBe(remoteBundlePath(cluster.containerd.bundle));
-    expect(binaries.env.KF_HOST_NAME).toBe('cp1');
     for (const step of plan!.steps) {
       for (const script of [step.run, step.check, step.verify]) {
         expect(script ?? '').not.toContain('cp1');
@@ -56,6 +55,19 @@ describe('the shipped playbooks', () => {
     const c = planCluster(changed, playbooks)[0]!;
     const differs = a.steps.filter((s, i) => s.fingerprint !== c.steps[i]!.fingerprint).map((s) => s.key);
     expect(differs).toEqual(['containerd/config']);
+  });
+
+  it('fingerprints only the values a step uses: a new containerd socket reruns only the steps that name it', () => {
+    const a = planCluster(testCluster(), playbooks)[0]!;
+    const moved = testCluster();
+    moved.containerd.socket = '/run/containerd/other.sock';
+    const b = planCluster(moved, playbooks)[0]!;
+    const differs = a.steps.filter((s, i) => s.fingerprint !== b.steps[i]!.fingerprint).map((s) => s.key);
+    const usesSocket = a.steps.filter((s) => 'KF_CONTAINERD_SOCKET' in s.env).map((s) => s.key);
+    expect(usesSocket).toContain('containerd/verify');
+    expect(differs).toEqual(['containerd/config', ...usesSocket.filter((k) => k !== 'containerd/config')]);
+    expect(a.steps.find((s) => s.key === 'prepare/sysctl')!.env).toEqual({});
+    expect(Object.keys(a.steps.find((s) => s.key === 'containerd/binaries')!.env).sort()).toEqual(['KF_BUNDLE_CONTAINERD', 'KF_CONTAINERD_VERSION']);
   });
 
   it('skips steps whose `when` does not hold (no images, no Kubernetes bundle)', () => {

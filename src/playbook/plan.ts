@@ -42,7 +42,7 @@ export interface PlannedStep {
   verifyOnly: boolean;
   rollback: boolean;
   timeoutMs: number;
-  /** KF_* variables the commands see (quoted by the runner, never spliced into the text). */
+  /** The KF_* variables the step's commands name (quoted by the runner, never spliced into the text). */
   env: Record<string, string>;
   /** Hash of everything that defines the step on this host: a changed input means run again. */
   fingerprint: string;
@@ -102,7 +102,10 @@ function planStep(playbook: string, def: StepDef, ctx: TemplateContext, defaultT
     for (const f of registryHostsFiles(ctx)) files.push(plannedFile(f.path, f.content, 0o644));
   }
   const bundles = (def.bundles ?? []).flatMap((kind) => bundlesOf(kind, ctx.cluster));
-  const env = stepEnv(ctx, bundles);
+  // Only the variables the step's commands name: they are part of its fingerprint, and a value
+  // a step does not use must not make it run again when it changes.
+  const scripts = [def.check, def.run, def.verify, ...files.map((f) => f.validate)].filter((x): x is string => !!x);
+  const env = Object.fromEntries(Object.entries(stepEnv(ctx, bundles)).filter(([name]) => scripts.some((text) => new RegExp(`\\b${name}\\b`).test(text))));
   const step: Omit<PlannedStep, 'fingerprint'> = {
     key: `${playbook}/${def.id}`,
     playbook,

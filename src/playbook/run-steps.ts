@@ -220,17 +220,13 @@ async function filesThatDiffer(remote: Remote, step: PlannedStep, signal: AbortS
 }
 
 async function rollBack(remote: Remote, step: PlannedStep, paths: string[], signal: AbortSignal): Promise<boolean> {
-  const env: Record<string, string> = {};
-  paths.forEach((p, i) => (env[`KF_P${i}`] = p));
-  const restore = paths
-    .map((_, i) => `if [ -e "$KF_P${i}.kubeforge-prev" ]; then mv -f "$KF_P${i}.kubeforge-prev" "$KF_P${i}"; else rm -f "$KF_P${i}"; fi`)
-    .join('\n');
-  const r = await remote.exec(restore, { env, signal });
+  const restore = perPath('KF_P', paths, (p) => `if [ -e "${p}.kubeforge-prev" ]; then mv -f "${p}.kubeforge-prev" "${p}"; else rm -f "${p}"; fi`);
+  const r = await remote.exec(restore.script, { env: restore.env, signal });
   if (r.code !== 0) return false;
-  // Bring the service back on the old files; its own result decides nothing further.
+  // Bring the service back on the old files; its own result decides nothing further. The
+  // marker is left alone: it was never moved to the new fingerprint, and still describes the
+  // files that are back.
   if (step.run) await remote.exec(step.run, { env: step.env, signal }).catch(() => undefined);
-  // The marker must not claim the new state.
-  await remote.exec('rm -f "$KF_MARKER"', { env: { KF_MARKER: `${REMOTE_MARKER_DIR}/${markerName(step)}` }, signal });
   return true;
 }
 

@@ -250,6 +250,40 @@ describe.skipIf(unavailable)('failed hosts: keep going, remember, rerun the fail
     await expectConverged(w1, [cp, w2]);
   });
 
+  it('a containerd config that containerd fails to start on is rolled back and reported', async () => {
+    const { args, cp, w1, w2 } = await setup();
+    const clean = await kubeforge(args);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    const before = await endState(w2);
+    // A socket path containerd accepts in its config but cannot listen on at start.
+    await writeFleetInventory(fleet!, dir, {
+      artifacts,
+      clusterName: 'faults',
+      overrides: { ssh: { connectTimeout: '2s', keepaliveInterval: '1s' }, containerd: { socket: '/proc/kubeforge/containerd.sock' } },
+    });
+    const broken = await kubeforge(args);
+    expect(broken.code, broken.stdout + broken.stderr).toBe(1);
+    for (const h of ['full-1', 'full-2', 'full-3']) {
+      expect(broken.stdout).toMatch(new RegExp(`^${h}\\s+\\S+\\s+FAILED\\s.*containerd/config: .*the previous files were put back`, 'm'));
+    }
+    // Every host is back on the files it had, with containerd running on them.
+    for (const h of [cp, w1, w2]) {
+      expect(await endState(h), h.name).toBe(before);
+      expect(await h.sh('ls /etc/containerd/ /etc | grep -c kubeforge-prev || true')).toBe('0');
+    }
+    const step = (await readLedger(dir)).hosts[2]!.steps.find((st) => st.key === 'containerd/config')!;
+    expect(step.status).toBe('failed');
+    expect(step.error!.output).toMatch(/containerd|socket|\/proc/i);
+
+    // Back to the inventory that worked: nothing to do anywhere.
+    await writeFleetInventory(fleet!, dir, { artifacts, clusterName: 'faults', overrides: { ssh: { connectTimeout: '2s', keepaliveInterval: '1s' } } });
+    const again = await kubeforge(args);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    for (const h of (await readLedger(dir)).hosts) {
+      for (const st of h.steps) expect(['unchanged', 'verified'], `${h.host} ${st.key}`).toContain(st.status);
+    }
+  });
+
   it('SIGINT in the middle of a run: steps cancelled, remote temporaries removed, ledger written', async () => {
     const { args, cp, w1, w2 } = await setup();
     for (const h of [cp, w1, w2]) await slowLink(h, 20_000);
