@@ -12,6 +12,7 @@ import { shellQuote } from '../../ssh/quote.js';
 import { jsonReporter } from '../../ui/json.js';
 import { plainReporter, summaryTable } from '../../ui/plain.js';
 import { ttyProgress } from '../../ui/tty.js';
+import { parseLimit } from './select.js';
 import { askHidden, askSudoPassword } from './sudo-password.js';
 
 export interface UpFlags {
@@ -66,7 +67,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
 
   let only: Set<string> | undefined;
   if (flags.retryFailed && flags.limit) throw new InputError('--retry-failed', 'cannot be combined with --limit');
-  if (flags.limit) only = (await import('./select.js')).parseLimit(cluster, flags.limit);
+  if (flags.limit) only = parseLimit(cluster, flags.limit);
   if (flags.retryFailed) {
     const state = await readState(inventoryPath);
     if (!state) throw new InputError('--retry-failed', 'no earlier run is recorded beside this inventory', 'run `kubeforge up` first');
