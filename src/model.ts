@@ -64,7 +64,7 @@ export interface ContainerdSettings {
   bundle: Bundle;
   /** containerd's grpc socket; crictl.yaml and kubeadm's criSocket must point at it. */
   socket: string;
-  /** Sandbox (pause) image, e.g. registry.k8s.io/pause:3.10 */
+  /** Sandbox (pause) image; default: the one kubeadm of kubernetes.version expects (pause:3.9 up to 1.30). */
   sandboxImage: string;
   /** Registry host → mirror endpoints, written as certs.d/<registry>/hosts.toml. */
   registryMirrors: Record<string, string[]>;
@@ -83,6 +83,35 @@ export interface KubernetesSettings {
   clusterDomain: string;
   /** Offline image archives imported into containerd's k8s.io namespace on every host. */
   images: Bundle[];
+  /**
+   * The archives are the only source of images (no registry reachable): before anything
+   * changes, they must hold every image kubeadm, the sandbox and the network add-on need.
+   * Default: true when `images` is given.
+   */
+  offline: boolean;
+  /** cri-tools release tarball (a `crictl` binary at its top level), when crictl is wanted from it. */
+  criTools?: Bundle;
+  /** containernetworking-plugins release tarball (bridge, loopback, ... at its top level) → /opt/cni/bin. */
+  cniPlugins?: Bundle;
+}
+
+/** The network add-on (Flannel, Calico, ...) applied once with kubectl after kubeadm init. */
+export interface NetworkAddon {
+  /** The manifest (multi-document YAML), a local file or a download pinned by sha256. */
+  manifest: Bundle;
+  /** Images the manifest's workloads run (containers and initContainers). */
+  images: string[];
+  /** Pod CIDRs the manifest configures (Flannel net-conf.json Network, CALICO_IPV4POOL_CIDR). */
+  podCidrs: string[];
+}
+
+/** Operating-system packages kubeadm and the kubelet need (iptables, conntrack, socat, ...). */
+export interface OsPackagesSettings {
+  /**
+   * Offline: a tarball of .deb files (with their dependencies) installed with the host's
+   * package tools. Without it, missing packages come from the host's package manager.
+   */
+  bundle?: Bundle;
 }
 
 export interface Cluster {
@@ -91,6 +120,9 @@ export interface Cluster {
   inventoryPath: string;
   containerd: ContainerdSettings;
   kubernetes: KubernetesSettings;
+  /** Undefined: no add-on; nodes stay NotReady until the operator applies one (warned). */
+  network?: NetworkAddon;
+  osPackages: OsPackagesSettings;
   /** In inventory order; hosts[0] of role control-plane is the init host. */
   hosts: Host[];
 }

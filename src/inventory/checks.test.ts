@@ -11,6 +11,7 @@ function inventory(overrides: Record<string, unknown> = {}) {
   return {
     cluster: { name: 'demo' },
     kubernetes: { version: '1.30.2' },
+    network: { manifest: 'bundles/kube-flannel.yml' },
     containerd: { bundle: 'bundles/containerd-1.7.20-linux-amd64.tar.gz' },
     hosts: [host('cp1', '10.0.0.10', 'control-plane'), host('w1', '10.0.0.11')],
     ...overrides,
@@ -130,8 +131,16 @@ describe('runChecks', () => {
   });
 
   it('leaves malformed fields to the schema', () => {
-    const junk = { cluster: 1, kubernetes: { version: 'latest', podSubnet: 'x' }, containerd: { bundle: 7 }, hosts: 'cp1' };
+    const junk = { cluster: 1, kubernetes: { version: 'latest', podSubnet: 'x' }, network: { manifest: 7 }, containerd: { bundle: 7 }, hosts: 'cp1' };
     expect(messages(junk)).toEqual({ errors: [], warnings: [] });
-    expect(messages({ hosts: [null, 'cp1', { name: 5, address: '10.0.0.300' }] })).toEqual({ errors: [], warnings: [] });
+    expect(messages({ network: 'x', hosts: [null, 'cp1', { name: 5, address: '10.0.0.300' }] })).toEqual({ errors: [], warnings: [] });
+  });
+
+  it('warns when there is no network add-on, at the top of the document', () => {
+    const { network: _, ...withoutNetwork } = inventory();
+    expect(runChecks(withoutNetwork, lineOf).warnings).toEqual([
+      { path: ['network'], message: 'no network add-on: nodes will stay NotReady until you apply one (set network.manifest)' },
+    ]);
+    expect(runChecks(withoutNetwork, lineOf).errors).toEqual([]);
   });
 });

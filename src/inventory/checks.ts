@@ -36,6 +36,7 @@ export function runChecks(inventory: Raw, lineOf: LineOf): CheckResult {
   checkKubernetesVersion(inventory, result);
   checkContainerdVersion(inventory, result);
   checkSubnets(inventory, result);
+  checkNetworkAddon(inventory, result);
   return result;
 }
 
@@ -209,5 +210,14 @@ function checkSubnets(inventory: Raw, result: CheckResult): void {
     path: ['kubernetes', field],
     message: `kubernetes.${field}: podSubnet ${podText} overlaps serviceSubnet ${serviceText}`,
     hint: `pick blocks that do not overlap, such as the defaults podSubnet ${DEFAULTS.kubernetes.podSubnet} and serviceSubnet ${DEFAULTS.kubernetes.serviceSubnet}`,
+  });
+}
+
+/** Rules that need the bundles' contents (pod CIDRs of the add-on, offline images) are in artifact-checks.ts. */
+function checkNetworkAddon(inventory: Raw, result: CheckResult): void {
+  if (inventory.network !== undefined) return;
+  result.warnings.push({
+    path: ['network'],
+    message: 'no network add-on: nodes will stay NotReady until you apply one (set network.manifest)',
   });
 }

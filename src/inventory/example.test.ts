@@ -5,7 +5,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeInventoryFixture, type InventoryFixture } from '../../test/inventories/fixtures.js';
+import { FIXTURE_FLANNEL_IMAGES, FIXTURE_OFFLINE_IMAGE_REFS, makeInventoryFixture, type InventoryFixture } from '../../test/inventories/fixtures.js';
 import { inventoryJsonSchema, loadInventory } from './index.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../inventory.example.yaml', import.meta.url));
@@ -44,8 +44,18 @@ describe('inventory.example.yaml', () => {
     expect(cluster.name).toBe('demo');
     expect(cluster.kubernetes.version.text).toBe('1.30.2');
     expect(cluster.kubernetes.controlPlaneEndpoint).toBe('10.0.0.10:6443');
-    expect(cluster.kubernetes.images.map((b) => b.name)).toEqual(['image:images.tar']);
+    expect(cluster.kubernetes.images.map((b) => [b.name, b.imageRefs])).toEqual([['image:offline-images.tar', [...FIXTURE_OFFLINE_IMAGE_REFS].sort()]]);
+    expect(cluster.kubernetes.offline).toBe(true);
+    expect(cluster.kubernetes.criTools).toMatchObject({ name: 'cri-tools', path: join(fixture.dir, 'bundles', 'crictl-v1.30.0-linux-amd64.tar.gz') });
+    expect(cluster.kubernetes.cniPlugins).toMatchObject({ name: 'cni-plugins', path: join(fixture.dir, 'bundles', 'cni-plugins-linux-amd64-v1.5.1.tgz') });
+    expect(cluster.network).toMatchObject({
+      manifest: { name: 'network-manifest', path: join(fixture.dir, 'bundles', 'kube-flannel.yml') },
+      images: FIXTURE_FLANNEL_IMAGES,
+      podCidrs: ['10.244.0.0/16'],
+    });
+    expect(cluster.osPackages.bundle).toMatchObject({ name: 'os-packages', path: join(fixture.dir, 'bundles', 'os-packages-debian12-amd64.tar') });
     expect(cluster.containerd.version.text).toBe('1.7.20');
+    expect(cluster.containerd.sandboxImage).toBe('registry.k8s.io/pause:3.9');
     expect(cluster.containerd.registryMirrors).toEqual({ 'docker.io': ['https://mirror.example.com'] });
     expect(cluster.hosts.map((h) => [h.name, h.role, h.internalAddress])).toEqual([
       ['cp1', 'control-plane', '10.0.0.10'],

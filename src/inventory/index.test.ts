@@ -22,6 +22,8 @@ hosts:
     role: control-plane
 `;
 
+const NO_NETWORK = 'no network add-on: nodes will stay NotReady until you apply one (set network.manifest)';
+
 let fixture: InventoryFixture;
 beforeEach(() => {
   fixture = makeInventoryFixture();
@@ -45,8 +47,9 @@ async function failure(path: string, env = fixture.env): Promise<InputErrors> {
 
 describe('loadInventory', () => {
   it('loads a valid inventory into a Cluster', async () => {
-    const { cluster, warnings } = await loadInventory(write('inventory.yaml', GOOD), { env: fixture.env });
-    expect(warnings).toEqual([]);
+    const path = write('inventory.yaml', GOOD);
+    const { cluster, warnings } = await loadInventory(path, { env: fixture.env });
+    expect(warnings).toEqual([`${path}:1:1: ${NO_NETWORK}`]);
     expect(cluster.name).toBe('demo');
     expect(cluster.hosts.map((h) => h.name)).toEqual(['cp1']);
     expect(cluster.inventoryPath).toBe(join(fixture.dir, 'inventory.yaml'));
@@ -94,9 +97,36 @@ describe('loadInventory', () => {
     const path = write('inventory.yaml', text.replace('  version: 1.30.2\n', '  version: 1.30.2\n  controlPlaneEndpoint: 10.0.0.100:6443\n'));
     const { warnings } = await loadInventory(path, { env: fixture.env });
     expect(warnings).toEqual([
+      `${path}:1:1: ${NO_NETWORK}`,
       `${path}:2:9: YAML syntax: unresolved tag: !custom`,
       `${path}:10:1: hosts: 2 control-plane hosts; etcd needs a majority of them, so 2 survive no more failures than 1 would (use 1, 3 or 5)`,
     ]);
+  });
+
+  it('reports bad values of the add-on, offline and bundle fields at FILE:LINE:COL', async () => {
+    const text = GOOD.replace(
+      '  version: 1.30.2\n',
+      '  version: 1.30.2\n  offline: yes please\n  criTools: { url: "ftp://example.com/crictl.tgz", sha256: ' + 'a'.repeat(64) + ' }\n  cniPlugins: ""\n',
+    ).concat('network:\n  manifest: 42\nosPackages:\n  bundles: x.tar\n');
+    const path = write('inventory.yaml', text);
+    expect((await failure(path)).errors.map((e) => e.message)).toEqual([
+      `${path}:5:12: kubernetes.offline: expected true or false, got the string "yes please"`,
+      `${path}:6:20: kubernetes.criTools.url: "ftp://example.com/crictl.tgz" is not an http:// or https:// URL`,
+      `${path}:7:15: kubernetes.cniPlugins: is empty; expected a file path`,
+      `${path}:17:13: network.manifest: 42 is not a bundle: write a file path, or {url, sha256}`,
+      `${path}:19:3: osPackages: unknown key "bundles" (did you mean "bundle"?)`,
+    ]);
+  });
+
+  it('reports a manifest CIDR and missing offline images at the inventory fields, in one pass', async () => {
+    const text = GOOD.replace('  version: 1.30.2\n', '  version: 1.30.2\n  podSubnet: 10.245.0.0/16\n  images: [bundles/images.tar]\n').concat(
+      'network:\n  manifest: bundles/kube-flannel.yml\n',
+    );
+    const path = write('inventory.yaml', text);
+    const error = await failure(path);
+    expect(error.errors.map((e) => e.where)).toEqual([`${path}:6:11`, `${path}:16:13`]);
+    expect(error.errors[0]!.detail).toMatch(/^kubernetes\.images: kubernetes\.offline is true .* lack 9 images/);
+    expect(error.errors[1]!.detail).toMatch(/^network\.manifest: the manifest's pod CIDR differs from kubernetes\.podSubnet 10\.245\.0\.0\/16/);
   });
 
   describe('bundle cache', () => {
@@ -133,7 +163,7 @@ describe('loadInventory', () => {
 describe('inventoryJsonSchema', () => {
   it('describes the top-level sections and forbids unknown keys', () => {
     const schema = inventoryJsonSchema() as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
-    expect(Object.keys(schema.properties)).toEqual(['cluster', 'kubernetes', 'containerd', 'ssh', 'hosts']);
+    expect(Object.keys(schema.properties)).toEqual(['cluster', 'kubernetes', 'network', 'containerd', 'osPackages', 'ssh', 'hosts']);
     expect(schema.required).toEqual(['cluster', 'kubernetes', 'containerd', 'hosts']);
     expect(schema.additionalProperties).toBe(false);
   });

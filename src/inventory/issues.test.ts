@@ -101,6 +101,12 @@ describe('problemsFromIssues', () => {
     expect(wrongShape.map((p) => p.message)).toEqual(['containerd.bundle: 42 is not a bundle: write a file path, or {url, sha256}']);
   });
 
+  it('reports a missing bundle as a missing key on its parent', () => {
+    const found = problems({ ...valid(), network: {} });
+    expect(found).toMatchObject([{ path: ['network'], at: 'key', message: 'network: missing required key "manifest"' }]);
+    expect(found[0]!.hint).toMatch(/network add-on manifest/);
+  });
+
   it('gives every problem a hint', () => {
     const messy = { cluster: 'x', kubernetes: [], containerd: { bundle: '' }, hosts: ['cp1', { name: 1 }], extra: 1 };
     const found = problems(messy);

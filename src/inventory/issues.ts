@@ -46,6 +46,11 @@ function convert(issue: Issue, prefix: Path, context: IssueContext): Problem[] {
 // When the value has the shape of exactly one of a union's options (an object for a bundle given
 // as {url, sha256}), that option's own issues say far more than "matches none of the options".
 function fromUnion(issue: z.core.$ZodIssueInvalidUnion, path: Path, context: IssueContext): Problem[] {
+  if (path.length > 0 && !lookup(context.input, path).exists) {
+    // A required key of union type (a bundle) that is not there at all.
+    const parent = path.slice(0, -1);
+    return [{ path: parent, at: 'key', message: `${formatPath(parent)}: missing required key "${String(path.at(-1))}"`, hint: docHint(context, path) }];
+  }
   const isWrongShape = (branch: Issue[]) =>
     branch.length === 1 && branch[0]!.code === 'invalid_type' && branch[0]!.path.length === 0;
   const plausible = issue.errors.filter((branch) => !isWrongShape(branch));

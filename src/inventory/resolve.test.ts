@@ -1,10 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { FIXTURE_IMAGE_REF, makeInventoryFixture, type InventoryFixture } from '../../test/inventories/fixtures.js';
+import {
+  FIXTURE_FLANNEL_IMAGES,
+  FIXTURE_FLANNEL_MANIFEST,
+  FIXTURE_IMAGE_REF,
+  makeInventoryFixture,
+  type InventoryFixture,
+} from '../../test/inventories/fixtures.js';
+import { OFFLINE_HINT } from './artifact-checks.js';
 import { resolveInventory, type ResolveContext, type ResolveResult } from './resolve.js';
 import { inventorySchema } from './schema.js';
 
@@ -18,7 +26,7 @@ let requests: string[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     requests.push(req.url ?? '');
-    res.end(BUNDLE);
+    res.end(req.url?.endsWith('.yml') ? FIXTURE_FLANNEL_MANIFEST : BUNDLE);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -74,7 +82,8 @@ describe('resolveInventory', () => {
         size: 'fake containerd tarball\n'.length,
       },
       socket: '/run/containerd/containerd.sock',
-      sandboxImage: 'registry.k8s.io/pause:3.10',
+      // What kubeadm 1.30 expects.
+      sandboxImage: 'registry.k8s.io/pause:3.9',
       registryMirrors: {},
       registryConfigPath: '/etc/containerd/certs.d',
     });
@@ -85,7 +94,10 @@ describe('resolveInventory', () => {
       serviceSubnet: '10.96.0.0/12',
       clusterDomain: 'cluster.local',
       images: [],
+      offline: false,
     });
+    expect(c.network).toBeUndefined();
+    expect(c.osPackages).toEqual({});
     expect(c.hosts[1]).toEqual({
       name: 'w1',
       address: '10.0.0.11',
@@ -141,7 +153,7 @@ describe('resolveInventory', () => {
 
   it('names image bundles after their files and keeps the Kubernetes bundle', async () => {
     const inv = inventory({
-      kubernetes: { version: '1.30.2', bundle: './bundles/kubernetes-1.30.2-linux-amd64.tar.gz', images: ['bundles/images.tar'] },
+      kubernetes: { version: '1.30.2', bundle: './bundles/kubernetes-1.30.2-linux-amd64.tar.gz', images: ['bundles/images.tar'], offline: false },
     });
     const c = cluster(await resolveInventory(inv, context()));
     expect(c.kubernetes.bundle?.name).toBe('kubernetes');
@@ -225,5 +237,184 @@ describe('resolveInventory', () => {
       `kubernetes.images[0]: bundle file ${join(fixture.dir, 'bundles', 'missing.tar')} does not exist`,
     ]);
     expect(requests).toEqual([]);
+  });
+});
+
+describe('resolveInventory: add-on, CNI, cri-tools and OS package bundles', () => {
+  const fileBundle = (name: string, file: string, content: string) => ({
+    name,
+    path: join(fixture.dir, 'bundles', file),
+    sha256: sha(content),
+    size: Buffer.byteLength(content),
+  });
+
+  it('hashes each new bundle under its name and reads what the manifest needs and configures', async () => {
+    const inv = inventory({
+      kubernetes: { version: '1.30.2', criTools: 'bundles/crictl-v1.30.0-linux-amd64.tar.gz', cniPlugins: 'bundles/cni-plugins-linux-amd64-v1.5.1.tgz' },
+      network: { manifest: 'bundles/kube-flannel.yml' },
+      osPackages: { bundle: 'bundles/os-packages-debian12-amd64.tar' },
+    });
+    const c = cluster(await resolveInventory(inv, context()));
+    expect(c.kubernetes.criTools).toEqual(fileBundle('cri-tools', 'crictl-v1.30.0-linux-amd64.tar.gz', 'fake cri-tools tarball\n'));
+    expect(c.kubernetes.cniPlugins).toEqual(fileBundle('cni-plugins', 'cni-plugins-linux-amd64-v1.5.1.tgz', 'fake cni plugins tarball\n'));
+    expect(c.network).toEqual({
+      manifest: fileBundle('network-manifest', 'kube-flannel.yml', FIXTURE_FLANNEL_MANIFEST),
+      images: FIXTURE_FLANNEL_IMAGES,
+      podCidrs: ['10.244.0.0/16'],
+    });
+    expect(c.osPackages).toEqual({ bundle: fileBundle('os-packages', 'os-packages-debian12-amd64.tar', 'fake os packages tarball\n') });
+  });
+
+  it('fetches a manifest given as {url, sha256} and reads it from the cache', async () => {
+    const source = { url: `${base}/v0.25.6/kube-flannel.yml`, sha256: sha(FIXTURE_FLANNEL_MANIFEST) };
+    const c = cluster(await resolveInventory(inventory({ network: { manifest: source } }), context()));
+    expect(c.network?.manifest).toMatchObject({ name: 'network-manifest', path: join(fixture.dir, 'cache', source.sha256) });
+    expect(c.network?.podCidrs).toEqual(['10.244.0.0/16']);
+    expect(requests).toEqual(['/v0.25.6/kube-flannel.yml']);
+  });
+
+  it('reports missing files at their fields, all together', async () => {
+    const inv = inventory({
+      kubernetes: { version: '1.30.2', criTools: 'bundles/crictl.tgz', cniPlugins: 'bundles/cni.tgz' },
+      network: { manifest: 'bundles/calico.yaml' },
+      osPackages: { bundle: 'bundles/directory.tar.gz' },
+    });
+    expect(errors(await resolveInventory(inv, context())).map((e) => [e.path, e.message])).toEqual([
+      [['kubernetes', 'criTools'], `kubernetes.criTools: bundle file ${join(fixture.dir, 'bundles', 'crictl.tgz')} does not exist`],
+      [['kubernetes', 'cniPlugins'], `kubernetes.cniPlugins: bundle file ${join(fixture.dir, 'bundles', 'cni.tgz')} does not exist`],
+      [['network', 'manifest'], `network.manifest: bundle file ${join(fixture.dir, 'bundles', 'calico.yaml')} does not exist`],
+      [['osPackages', 'bundle'], `osPackages.bundle: bundle file ${join(fixture.dir, 'bundles', 'directory.tar.gz')} is a directory, not a file`],
+    ]);
+  });
+
+  it('reports a manifest that is not YAML at network.manifest, naming its own FILE:LINE:COL', async () => {
+    const file = join(fixture.dir, 'bundles', 'broken.yml');
+    writeFileSync(file, 'kind: DaemonSet\nspec:\n  template: [unclosed\n');
+    const [problem] = errors(await resolveInventory(inventory({ network: { manifest: 'bundles/broken.yml' } }), context()));
+    expect(problem!.path).toEqual(['network', 'manifest']);
+    expect(problem!.message).toMatch(new RegExp(`^network\\.manifest: the network add-on manifest is not usable: ${file}:\\d+:\\d+: not valid YAML: `));
+    expect(problem!.hint).toMatch(/multi-document Kubernetes YAML/);
+  });
+});
+
+describe('resolveInventory: the containerd sandbox image', () => {
+  it.each([
+    ['1.28.0', 'registry.k8s.io/pause:3.9'],
+    ['1.30.2', 'registry.k8s.io/pause:3.9'],
+    ['1.31.0', 'registry.k8s.io/pause:3.10'],
+    ['1.33.4', 'registry.k8s.io/pause:3.10'],
+    ['1.34.0', 'registry.k8s.io/pause:3.10.1'],
+    ['1.35.1', 'registry.k8s.io/pause:3.10.1'],
+  ])('defaults to the pause image kubeadm %s expects', async (version, pause) => {
+    const c = cluster(await resolveInventory(inventory({ kubernetes: { version } }), context()));
+    expect(c.containerd.sandboxImage).toBe(pause);
+  });
+
+  it('keeps the one the inventory names', async () => {
+    const inv = inventory({ containerd: { bundle: 'bundles/containerd-1.7.20-linux-amd64.tar.gz', sandboxImage: 'registry.example.com/pause:3.10' } });
+    expect(cluster(await resolveInventory(inv, context())).containerd.sandboxImage).toBe('registry.example.com/pause:3.10');
+  });
+});
+
+describe('resolveInventory: the network add-on pod CIDRs', () => {
+  it('accepts a manifest whose CIDR is podSubnet, however it is spelt', async () => {
+    const written = join(fixture.dir, 'bundles', 'spelt.yml');
+    writeFileSync(written, FIXTURE_FLANNEL_MANIFEST.replace('"10.244.0.0/16"', '"10.244.0.0/016"'));
+    const c = cluster(await resolveInventory(inventory({ network: { manifest: 'bundles/spelt.yml' } }), context()));
+    expect(c.network?.podCidrs).toEqual(['10.244.0.0/016']);
+  });
+
+  it('reports a manifest CIDR that differs from podSubnet, naming both and the manifest key', async () => {
+    const inv = inventory({ kubernetes: { version: '1.30.2', podSubnet: '10.245.0.0/16' }, network: { manifest: 'bundles/kube-flannel.yml' } });
+    expect(errors(await resolveInventory(inv, context()))).toEqual([
+      {
+        path: ['network', 'manifest'],
+        message: 'network.manifest: the manifest\'s pod CIDR differs from kubernetes.podSubnet 10.245.0.0/16: net-conf.json "Network" is 10.244.0.0/16',
+        hint: 'edit the manifest so that net-conf.json "Network" is 10.245.0.0/16, or set kubernetes.podSubnet: 10.244.0.0/16',
+      },
+    ]);
+  });
+
+  it('reports a dual-stack manifest against a single podSubnet', async () => {
+    const written = join(fixture.dir, 'bundles', 'dual.yml');
+    writeFileSync(written, FIXTURE_FLANNEL_MANIFEST.replace('"Network": "10.244.0.0/16",', '"Network": "10.244.0.0/16",\n      "IPv6Network": "fd00:10:244::/56",'));
+    const [problem] = errors(await resolveInventory(inventory({ network: { manifest: 'bundles/dual.yml' } }), context()));
+    expect(problem!.message).toBe(
+      'network.manifest: the manifest\'s pod CIDRs differ from kubernetes.podSubnet 10.244.0.0/16: net-conf.json "Network" is 10.244.0.0/16, net-conf.json "IPv6Network" is fd00:10:244::/56',
+    );
+    expect(problem!.hint).toMatch(/^edit the manifest/);
+  });
+
+  it('accepts a manifest that configures no CIDR (Calico operator default, unknown shapes)', async () => {
+    writeFileSync(join(fixture.dir, 'bundles', 'installation.yaml'), 'apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata: { name: default }\nspec: {}\n');
+    const c = cluster(await resolveInventory(inventory({ kubernetes: { version: '1.30.2', podSubnet: '10.245.0.0/16' }, network: { manifest: 'bundles/installation.yaml' } }), context()));
+    expect(c.network).toMatchObject({ images: [], podCidrs: [] });
+  });
+});
+
+describe('resolveInventory: offline image archives', () => {
+  const kubeadm130 = [
+    'registry.k8s.io/kube-apiserver:v1.30.2',
+    'registry.k8s.io/kube-controller-manager:v1.30.2',
+    'registry.k8s.io/kube-scheduler:v1.30.2',
+    'registry.k8s.io/kube-proxy:v1.30.2',
+    'registry.k8s.io/coredns/coredns:v1.11.1',
+    'registry.k8s.io/pause:3.9',
+    'registry.k8s.io/etcd:3.5.12-0',
+  ];
+
+  /** An archive holding these references, written like `docker save`. */
+  function archive(name: string, refs: string[]): string {
+    const dir = join(fixture.dir, `${name}-src`);
+    execFileSync('mkdir', ['-p', dir]);
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(refs.map((ref, i) => ({ Config: `c${i}.json`, RepoTags: [ref], Layers: [] }))));
+    execFileSync('tar', ['-cf', join(fixture.dir, 'bundles', name), '-C', dir, 'manifest.json']);
+    return `bundles/${name}`;
+  }
+
+  it('is the default with archives, and lists every image they lack with who needs it', async () => {
+    const inv = inventory({ kubernetes: { version: '1.30.2', images: ['bundles/images.tar'] }, network: { manifest: 'bundles/kube-flannel.yml' } });
+    const missing = [...kubeadm130.map((r) => `${r} (kubeadm)`), ...FIXTURE_FLANNEL_IMAGES.map((r) => `${r} (network add-on)`)];
+    expect(errors(await resolveInventory(inv, context()))).toEqual([
+      {
+        path: ['kubernetes', 'images'],
+        message: `kubernetes.images: kubernetes.offline is true (the default when kubernetes.images lists an archive), but the image archives lack 9 images the cluster needs: ${missing.join(', ')}`,
+        hint: OFFLINE_HINT,
+      },
+    ]);
+    expect(OFFLINE_HINT).toBe(
+      'add them to an archive (e.g. ctr -n k8s.io images export / docker save) or set kubernetes.offline: false if the hosts can pull from a registry',
+    );
+  });
+
+  it('passes when the archives together hold every image, written in any form', async () => {
+    const short = kubeadm130.slice(0, 4);
+    const rest = [...kubeadm130.slice(4), 'flannel/flannel-cni-plugin:v1.5.1-flannel2', 'docker.io/flannel/flannel:v0.25.6'];
+    const inv = inventory({
+      kubernetes: { version: '1.30.2', images: [archive('a.tar', short), archive('b.tar', rest)] },
+      network: { manifest: 'bundles/kube-flannel.yml' },
+    });
+    const c = cluster(await resolveInventory(inv, context()));
+    expect(c.kubernetes.offline).toBe(true);
+  });
+
+  it('needs a sandbox image other than kubeadm\'s besides kubeadm\'s own', async () => {
+    const inv = inventory({
+      kubernetes: { version: '1.30.2', images: [archive('k.tar', kubeadm130)] },
+      containerd: { bundle: 'bundles/containerd-1.7.20-linux-amd64.tar.gz', sandboxImage: 'registry.k8s.io/pause:3.10' },
+    });
+    expect(errors(await resolveInventory(inv, context())).map((e) => e.message)).toEqual([
+      'kubernetes.images: kubernetes.offline is true (the default when kubernetes.images lists an archive), but the image archives lack 1 image the cluster needs: registry.k8s.io/pause:3.10 (sandbox image)',
+    ]);
+  });
+
+  it('checks nothing with offline: false, and everything with offline: true and no archive', async () => {
+    const pulling = inventory({ kubernetes: { version: '1.30.2', images: ['bundles/images.tar'], offline: false } });
+    expect(cluster(await resolveInventory(pulling, context())).kubernetes.offline).toBe(false);
+    const [problem] = errors(await resolveInventory(inventory({ kubernetes: { version: '1.30.2', offline: true } }), context()));
+    expect(problem!.path).toEqual(['kubernetes', 'offline']);
+    expect(problem!.message).toBe(
+      `kubernetes.offline: is true, but no image archive is given for the 7 images the cluster needs: ${kubeadm130.map((r) => `${r} (kubeadm)`).join(', ')}`,
+    );
   });
 });

@@ -2,9 +2,12 @@
 // SSH settings merged over the top-level ones, secrets read from the environment variables the
 // inventory names, files checked, bundles hashed (or fetched into the cache and verified).
 // Every problem found is collected; nothing is hashed or downloaded while any remain.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { AddonManifestError, analyzeAddonManifest, type AddonManifest } from '../cluster/addon-manifest.js';
+import { kubeadmPauseImage } from '../cluster/kubeadm-images.js';
 import type { Bundle, Cluster, Host, SshSettings } from '../model.js';
+import { checkArtifacts } from './artifact-checks.js';
 import { formatHostPort, parseHostPort } from './address.js';
 import { parseDuration } from './duration.js';
 import { BundleFetchError, fetchBundle } from './fetch-bundle.js';
@@ -96,6 +99,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
 
   const resolved = await materialiseBundles(bundles, context, errors);
   await readImageArchives(bundles, resolved, errors);
+  const addon = await readAddonManifest(bundles, resolved, errors);
   if (errors.length > 0) return { ok: false, errors, warnings };
 
   const hosts: Host[] = inventory.hosts.map((host, i) => ({
@@ -110,7 +114,14 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   const endpoint = inventory.kubernetes.controlPlaneEndpoint
     ? parseHostPort(inventory.kubernetes.controlPlaneEndpoint)!
     : { host: initHost.internalAddress };
-  const kubernetesBundle = resolved.get('kubernetes');
+  const kubernetesVersion = parseExactVersion(inventory.kubernetes.version)!;
+  // { key: bundle } when the inventory names it, {} otherwise (exactOptionalPropertyTypes).
+  const optional = <K extends string>(name: string, key: K): Partial<Record<K, Bundle>> => {
+    const bundle = resolved.get(name);
+    return bundle ? ({ [key]: bundle } as Record<K, Bundle>) : {};
+  };
+  const networkManifest = resolved.get(BUNDLE_NAMES.networkManifest);
+  const images = bundles.filter((b) => b.name.startsWith('image:')).map((b) => resolved.get(b.name)!);
 
   const cluster: Cluster = {
     name: inventory.cluster.name,
@@ -119,21 +130,28 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
       version: containerdVersion,
       bundle: resolved.get('containerd')!,
       socket: inventory.containerd.socket,
-      sandboxImage: inventory.containerd.sandboxImage,
+      sandboxImage: inventory.containerd.sandboxImage ?? kubeadmPauseImage(kubernetesVersion),
       registryMirrors: inventory.containerd.registryMirrors,
       registryConfigPath: inventory.containerd.registryConfigPath,
     },
     kubernetes: {
-      version: parseExactVersion(inventory.kubernetes.version)!,
-      ...(kubernetesBundle ? { bundle: kubernetesBundle } : {}),
+      version: kubernetesVersion,
+      ...optional('kubernetes', 'bundle'),
       controlPlaneEndpoint: formatHostPort(endpoint.host, endpoint.port ?? DEFAULTS.kubernetes.apiServerPort),
       podSubnet: inventory.kubernetes.podSubnet,
       serviceSubnet: inventory.kubernetes.serviceSubnet,
       clusterDomain: inventory.kubernetes.clusterDomain,
-      images: bundles.filter((b) => b.name.startsWith('image:')).map((b) => resolved.get(b.name)!),
+      images,
+      offline: inventory.kubernetes.offline ?? images.length > 0,
+      ...optional(BUNDLE_NAMES.criTools, 'criTools'),
+      ...optional(BUNDLE_NAMES.cniPlugins, 'cniPlugins'),
     },
+    ...(networkManifest && addon ? { network: { manifest: networkManifest, images: addon.images, podCidrs: addon.podCidrs } } : {}),
+    osPackages: optional(BUNDLE_NAMES.osPackages, 'bundle'),
     hosts,
   };
+  errors.push(...checkArtifacts(cluster, inventory, addon));
+  if (errors.length > 0) return { ok: false, errors, warnings };
   return { ok: true, cluster, warnings };
 }
 
@@ -141,9 +159,24 @@ function sourceFileName(source: BundleSource): string {
   return typeof source === 'string' ? basename(source) : basename(new URL(source.url).pathname);
 }
 
+/** Bundle.name of the single-file bundles beside "containerd", "kubernetes" and "image:…". */
+export const BUNDLE_NAMES = {
+  criTools: 'cri-tools',
+  cniPlugins: 'cni-plugins',
+  networkManifest: 'network-manifest',
+  osPackages: 'os-packages',
+} as const;
+
 function planBundles(inventory: Inventory, userPath: (p: string) => string): PlannedBundle[] {
   const planned: Omit<PlannedBundle, 'file'>[] = [{ name: 'containerd', path: ['containerd', 'bundle'], source: inventory.containerd.bundle }];
-  if (inventory.kubernetes.bundle) planned.push({ name: 'kubernetes', path: ['kubernetes', 'bundle'], source: inventory.kubernetes.bundle });
+  const optional = (name: string, path: Path, source: BundleSource | undefined) => {
+    if (source !== undefined) planned.push({ name, path, source });
+  };
+  optional('kubernetes', ['kubernetes', 'bundle'], inventory.kubernetes.bundle);
+  optional(BUNDLE_NAMES.criTools, ['kubernetes', 'criTools'], inventory.kubernetes.criTools);
+  optional(BUNDLE_NAMES.cniPlugins, ['kubernetes', 'cniPlugins'], inventory.kubernetes.cniPlugins);
+  optional(BUNDLE_NAMES.networkManifest, ['network', 'manifest'], inventory.network?.manifest);
+  optional(BUNDLE_NAMES.osPackages, ['osPackages', 'bundle'], inventory.osPackages?.bundle);
   const imageNames = new Set<string>();
   inventory.kubernetes.images.forEach((source, i) => {
     // Two archives with one file name (from different directories) still need distinct names.
@@ -279,6 +312,26 @@ async function readImageArchives(bundles: PlannedBundle[], resolved: Map<string,
         hint: 'give an archive written by `docker save`, `ctr images export` or `skopeo copy ... docker-archive:`/`oci-archive:`',
       });
     }
+  }
+}
+
+/** What the network add-on manifest runs and configures; its problems land on network.manifest. */
+async function readAddonManifest(bundles: PlannedBundle[], resolved: Map<string, Bundle>, errors: Problem[]): Promise<AddonManifest | undefined> {
+  const planned = bundles.find((b) => b.name === BUNDLE_NAMES.networkManifest);
+  const bundle = planned && resolved.get(planned.name);
+  if (!planned || !bundle) return undefined;
+  // A download is named by its cached file: that is the copy the user can open at LINE:COL.
+  const shown = planned.file ?? bundle.path;
+  try {
+    return analyzeAddonManifest(await readFile(bundle.path, 'utf8'), shown);
+  } catch (err) {
+    const message = err instanceof AddonManifestError ? err.message : `cannot read ${shown}: ${(err as Error).message}`;
+    errors.push({
+      path: planned.path,
+      message: `${formatPath(planned.path)}: the network add-on manifest is not usable: ${message}`,
+      hint: 'give the add-on\'s manifest as published (e.g. kube-flannel.yml, calico.yaml): multi-document Kubernetes YAML',
+    });
+    return undefined;
   }
 }
 

@@ -4,7 +4,7 @@ import { allowedKeysAt, fieldDocAt, schemasAt } from './schema-walk.js';
 
 describe('allowedKeysAt', () => {
   it('lists the keys of the object at a path, through arrays, optionals and defaults', () => {
-    expect(allowedKeysAt(inventorySchema, [])).toEqual(['cluster', 'kubernetes', 'containerd', 'ssh', 'hosts']);
+    expect(allowedKeysAt(inventorySchema, [])).toEqual(['cluster', 'kubernetes', 'network', 'containerd', 'osPackages', 'ssh', 'hosts']);
     expect(allowedKeysAt(inventorySchema, ['hosts', 3])).toEqual(['name', 'address', 'role', 'internalAddress', 'labels', 'ssh']);
     expect(allowedKeysAt(inventorySchema, ['hosts', 0, 'ssh'])).toContain('passwordEnv');
   });
@@ -12,6 +12,8 @@ describe('allowedKeysAt', () => {
   it('looks inside unions: a bundle given as an object has url and sha256', () => {
     expect(allowedKeysAt(inventorySchema, ['containerd', 'bundle'])).toEqual(['url', 'sha256']);
     expect(allowedKeysAt(inventorySchema, ['kubernetes', 'images', 0])).toEqual(['url', 'sha256']);
+    expect(allowedKeysAt(inventorySchema, ['network', 'manifest'])).toEqual(['url', 'sha256']);
+    expect(allowedKeysAt(inventorySchema, ['osPackages', 'bundle'])).toEqual(['url', 'sha256']);
   });
 
   it('has nothing for scalars or paths the schema does not know', () => {

@@ -30,9 +30,17 @@ export const DEFAULTS = {
   },
   containerd: {
     socket: '/run/containerd/containerd.sock',
-    sandboxImage: 'registry.k8s.io/pause:3.10',
+    // sandboxImage has no fixed default: it is the pause image kubeadm of kubernetes.version
+    // expects (kubeadmPauseImage in src/cluster/kubeadm-images.ts), applied by resolve.ts.
     registryConfigPath: '/etc/containerd/certs.d',
   },
+} as const;
+
+/** How the docs (JSON Schema, example, wizard) describe defaults that depend on other fields. */
+export const DEFAULT_TEXT = {
+  sandboxImage:
+    'the pause image kubeadm of kubernetes.version expects: registry.k8s.io/pause:3.9 up to Kubernetes 1.30, 3.10 for 1.31 to 1.33, 3.10.1 from 1.34',
+  offline: 'true when kubernetes.images lists an archive, otherwise false',
 } as const;
 
 // Messages name the offending value; index.ts prefixes the field's path.
@@ -226,9 +234,37 @@ export const inventorySchema = z
           'Image archives (docker save / ctr export) imported into containerd on every host, for offline installs.',
           ['./bundles/images.tar'],
         ).default([]),
+        offline: doc(
+          z.boolean(),
+          'The image archives are the only source of images (the hosts reach no registry): kubeforge then checks, before anything changes, ' +
+            'that they hold every image kubeadm, the sandbox image and the network add-on need. ' +
+            `Default: ${DEFAULT_TEXT.offline}.`,
+          true,
+        ).optional(),
+        criTools: doc(
+          bundleSource,
+          'cri-tools release tarball (crictl at its top level), installed as /usr/local/bin/crictl: a path, or {url, sha256}.',
+          './bundles/crictl-v1.30.0-linux-amd64.tar.gz',
+        ).optional(),
+        cniPlugins: doc(
+          bundleSource,
+          'containernetworking-plugins release tarball (bridge, loopback, ... at its top level), unpacked into /opt/cni/bin: a path, or {url, sha256}.',
+          './bundles/cni-plugins-linux-amd64-v1.5.1.tgz',
+        ).optional(),
       }),
       'Kubernetes version (required), artifacts and cluster networking.',
     ),
+    network: doc(
+      z.strictObject({
+        manifest: doc(
+          bundleSource,
+          'The network add-on manifest (multi-document YAML, e.g. kube-flannel.yml or calico.yaml) applied once after kubeadm init: a path, or {url, sha256}. ' +
+            'The pod CIDRs it configures must equal kubernetes.podSubnet.',
+          './bundles/kube-flannel.yml',
+        ),
+      }),
+      'The network add-on (Flannel, Calico, ...); without it nodes stay NotReady until you apply one.',
+    ).optional(),
     containerd: doc(
       z.strictObject({
         bundle: doc(
@@ -242,9 +278,11 @@ export const inventorySchema = z
           '1.7.20',
         ).optional(),
         socket: doc(hostPath, "containerd's gRPC socket.", DEFAULTS.containerd.socket).default(DEFAULTS.containerd.socket),
-        sandboxImage: doc(imageReference, 'Sandbox (pause) image.', DEFAULTS.containerd.sandboxImage).default(
-          DEFAULTS.containerd.sandboxImage,
-        ),
+        sandboxImage: doc(
+          imageReference,
+          `Sandbox (pause) image. Default: ${DEFAULT_TEXT.sandboxImage}.`,
+          'registry.k8s.io/pause:3.10',
+        ).optional(),
         registryMirrors: doc(
           z.record(
             registryHost,
@@ -261,6 +299,17 @@ export const inventorySchema = z
       }),
       'The container runtime: its release tarball (bundle, required) and settings.',
     ),
+    osPackages: doc(
+      z.strictObject({
+        bundle: doc(
+          bundleSource,
+          'Tarball of .deb files (with their dependencies) installed on every host for hosts without a reachable package repository: a path, or {url, sha256}. ' +
+            'Without it, missing packages come from the host\'s package manager.',
+          './bundles/os-packages-debian12-amd64.tar',
+        ).optional(),
+      }),
+      'Operating-system packages kubeadm and the kubelet need (iptables, conntrack, socat, ...).',
+    ).optional(),
     ssh: doc(sshFields, 'SSH settings for every host; a host can override any of them under its own ssh key.').optional(),
     hosts: doc(
       z

@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kubeadmImages } from '../../src/cluster/kubeadm-images.js';
+import { parseVersion } from '../../src/model.js';
 
 export interface InventoryFixture {
   /** Holds bundles/, keys/ and home/; inventories are written here. */
@@ -26,11 +28,60 @@ function write(path: string, content: string, mode = 0o644): void {
 /** The reference the fixture's image archive holds. */
 export const FIXTURE_IMAGE_REF = 'kubeforge.test/fixture:1';
 
+/** The images bundles/kube-flannel.yml runs. */
+export const FIXTURE_FLANNEL_IMAGES = ['docker.io/flannel/flannel-cni-plugin:v1.5.1-flannel2', 'docker.io/flannel/flannel:v0.25.6'];
+
+/**
+ * What bundles/offline-images.tar holds: every image an offline Kubernetes 1.30.2 cluster with
+ * bundles/kube-flannel.yml runs (kubeadm's list, its pause image being the default sandbox).
+ */
+export const FIXTURE_OFFLINE_IMAGE_REFS = [...kubeadmImages(parseVersion('1.30.2')!), ...FIXTURE_FLANNEL_IMAGES];
+
+/** kube-flannel.yml as upstream ships it, trimmed to what kubeforge reads. */
+export const FIXTURE_FLANNEL_MANIFEST = `---
+kind: ConfigMap
+apiVersion: v1
+metadata:
+  name: kube-flannel-cfg
+  namespace: kube-flannel
+data:
+  net-conf.json: |
+    {
+      "Network": "10.244.0.0/16",
+      "Backend": {
+        "Type": "vxlan"
+      }
+    }
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: kube-flannel-ds
+  namespace: kube-flannel
+spec:
+  selector:
+    matchLabels:
+      app: flannel
+  template:
+    metadata:
+      labels:
+        app: flannel
+    spec:
+      initContainers:
+      - name: install-cni-plugin
+        image: ${FIXTURE_FLANNEL_IMAGES[0]}
+      - name: install-cni
+        image: ${FIXTURE_FLANNEL_IMAGES[1]}
+      containers:
+      - name: kube-flannel
+        image: ${FIXTURE_FLANNEL_IMAGES[1]}
+`;
+
 /** A minimal docker-archive (what `docker save` writes): a tar holding manifest.json. */
-function writeImageArchive(path: string, scratch: string): void {
+function writeImageArchive(path: string, scratch: string, refs: string[] = [FIXTURE_IMAGE_REF]): void {
   const src = join(scratch, 'image-src');
   mkdirSync(src, { recursive: true });
-  writeFileSync(join(src, 'manifest.json'), JSON.stringify([{ Config: 'c.json', RepoTags: [FIXTURE_IMAGE_REF], Layers: [] }]));
+  writeFileSync(join(src, 'manifest.json'), JSON.stringify(refs.map((ref, i) => ({ Config: `c${i}.json`, RepoTags: [ref], Layers: [] }))));
   execFileSync('tar', ['--mtime=@0', '--owner=0', '--group=0', '-cf', path, '-C', src, 'manifest.json']);
   rmSync(src, { recursive: true, force: true });
 }
@@ -43,6 +94,11 @@ export function makeInventoryFixture(): InventoryFixture {
   write(join(dir, 'bundles', 'containerd-1.7.20-linux-amd64.tar.gz'), 'fake containerd tarball\n');
   write(join(dir, 'bundles', 'kubernetes-1.30.2-linux-amd64.tar.gz'), 'fake kubernetes tarball\n');
   writeImageArchive(join(dir, 'bundles', 'images.tar'), dir);
+  writeImageArchive(join(dir, 'bundles', 'offline-images.tar'), dir, FIXTURE_OFFLINE_IMAGE_REFS);
+  write(join(dir, 'bundles', 'kube-flannel.yml'), FIXTURE_FLANNEL_MANIFEST);
+  write(join(dir, 'bundles', 'crictl-v1.30.0-linux-amd64.tar.gz'), 'fake cri-tools tarball\n');
+  write(join(dir, 'bundles', 'cni-plugins-linux-amd64-v1.5.1.tgz'), 'fake cni plugins tarball\n');
+  write(join(dir, 'bundles', 'os-packages-debian12-amd64.tar'), 'fake os packages tarball\n');
   // Unreadable in a way that holds even for root, who can read a chmod 000 file.
   mkdirSync(join(dir, 'bundles', 'directory.tar.gz'));
 

@@ -49,6 +49,9 @@ kubernetes:
     - ./bundles/images.tar
     - url: https://example.com/pause.tar
       sha256: abababababababababababababababababababababababababababababababab
+  # true when the hosts reach no registry: kubeforge then checks that the archives hold every image
+  # kubeadm, the sandbox image and the network add-on need.
+  offline: false
   # Defaults: podSubnet 10.244.0.0/16, serviceSubnet 10.96.0.0/12, clusterDomain cluster.local,
   # controlPlaneEndpoint <init host>:6443.
 

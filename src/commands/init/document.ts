@@ -44,6 +44,13 @@ export function inventoryDocument(answers: InitAnswers, options: DocumentOptions
   }
   if (answers.kubernetes.images.length > 0) {
     before(kubernetes, 'images', "Image archives imported into containerd's k8s.io namespace on every host (offline installs).");
+    // The wizard does not know whether the hosts reach a registry, so it does not let the
+    // default (true with archives) demand that the archives hold every image.
+    before(
+      kubernetes,
+      'offline',
+      'true when the hosts reach no registry: kubeforge then checks that the archives hold every image\nkubeadm, the sandbox image and the network add-on need.',
+    );
   }
   kubernetes.comment = [
     ' Defaults: podSubnet 10.244.0.0/16, serviceSubnet 10.96.0.0/12, clusterDomain cluster.local,',
@@ -75,7 +82,7 @@ function plainInventory(answers: InitAnswers): Record<string, unknown> {
     kubernetes: {
       version: kubernetes.version,
       ...(kubernetes.bundle ? { bundle: bundleValue(kubernetes.bundle) } : {}),
-      ...(kubernetes.images.length > 0 ? { images: kubernetes.images.map(bundleValue) } : {}),
+      ...(kubernetes.images.length > 0 ? { images: kubernetes.images.map(bundleValue), offline: false } : {}),
     },
     containerd: {
       bundle: bundleValue(containerd.bundle),
@@ -158,5 +165,8 @@ function trailing(map: YAMLMap, key: string, text: string, onKey = false): void 
 }
 
 function before(map: YAMLMap, key: string, text: string): void {
-  pairIn(map, key).key.commentBefore = ` ${text}`;
+  pairIn(map, key).key.commentBefore = text
+    .split('\n')
+    .map((line) => ` ${line}`)
+    .join('\n');
 }
