@@ -60,6 +60,7 @@ program
   .option('--json', 'progress and summary as JSON lines')
   .option('--playbooks <dir>', 'use the playbooks in this folder instead of the shipped ones')
   .option('--ask-sudo-password', 'ask once (hidden) for the sudo password of hosts reached as a user other than root')
+  .option('--wait <duration>', 'how long each node may take to become Ready after joining (0s: do not wait)', '5m')
   .action(action(async (flags) => (await import('./commands/up/index.js')).upCommand(flags)));
 
 program
@@ -87,9 +88,10 @@ program
 
 program
   .command('status')
-  .description("show the last run's result per host, from the ledger beside the inventory")
+  .description("show the last run's result per host (from the ledger) and the nodes' readiness (from the cluster)")
   .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
   .option('--json', 'as JSON')
+  .option('--no-nodes', 'do not ask the cluster for its nodes (no SSH connection)')
   .action(action(async (flags) => (await import('./commands/status/index.js')).statusCommand(flags)));
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -34,7 +34,7 @@ export async function readImageRefs(archivePath: string): Promise<string[]> {
 }
 
 /** Streams the tar and keeps only the wanted top-level files; never holds the archive in memory. */
-async function readTarEntries(archivePath: string, wanted: Set<string>): Promise<Map<string, string>> {
+async function readTarEntries(archivePath: string, wanted: Set<string>, names?: string[]): Promise<Map<string, string>> {
   const gz = await isGzip(archivePath);
   const input = createReadStream(archivePath);
   const stream: AsyncIterable<Buffer> = gz ? input.pipe(createGunzip()) : input;
@@ -75,6 +75,7 @@ async function readTarEntries(archivePath: string, wanted: Set<string>): Promise
       let name = (longName ?? (prefix ? `${prefix}/${rawName}` : rawName)).replace(/^\.\//, '');
       longName = undefined;
       if (type === 'L') name = '././@LongLink';
+      else if (names && (type === '0' || type === '\0')) names.push(name);
       const wantedHere = type === 'L' || ((type === '0' || type === '\0') && wanted.has(name));
       if (wantedHere) {
         if (size > MAX_INDEX_BYTES) throw new Error(`${name} in the image archive is too large (${size} bytes)`);
@@ -83,10 +84,17 @@ async function readTarEntries(archivePath: string, wanted: Set<string>): Promise
         skip = size + padding(size);
       }
     }
-    if (wanted.size > 0 && [...wanted].every((w) => found.has(w))) break;
+    if (!names && wanted.size > 0 && [...wanted].every((w) => found.has(w))) break;
   }
   input.destroy();
   return found;
+}
+
+/** The regular files a tar (or tar.gz) holds, by path without a leading "./"; streamed, never held whole. */
+export async function listTarFiles(archivePath: string): Promise<string[]> {
+  const names: string[] = [];
+  await readTarEntries(archivePath, new Set(), names);
+  return names;
 }
 
 function padding(size: number): number {

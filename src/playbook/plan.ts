@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { parseDuration as parseInventoryDuration } from '../inventory/duration.js';
 import type { Bundle, Cluster, Host } from '../model.js';
-import { registryHostsFiles, templates, type TemplateContext } from '../render/index.js';
+import { BIN_DIR, registryHostsFiles, renderHostsBlock, templates, type TemplateContext } from '../render/index.js';
+import { aptPackageMap } from '../run/preflight.js';
 import type { BundleKind, PlaybookFile, StepDef } from './schema.js';
 
 /** Where kubeforge keeps its own state on a host. */
@@ -36,6 +37,8 @@ export interface PlannedStep {
   title: string;
   files: PlannedFile[];
   bundles: PlannedBundle[];
+  /** Send the bundles only when the check fails. */
+  bundlesIfNeeded: boolean;
   check?: string;
   run?: string;
   verify?: string;
@@ -56,6 +59,14 @@ export interface HostPlan {
 export interface PlanOptions {
   /** Per-step timeout when a step gives none. */
   defaultTimeoutMs: number;
+  /** What the host's facts say the plan depends on (known after connecting; defaults before). */
+  hostFacts: PlanFacts;
+}
+
+/** The few facts of a host that rendered files depend on. */
+export interface PlanFacts {
+  /** Where the kubelet is when no Kubernetes bundle installs it (distribution packages: /usr/bin). */
+  kubeletPath?: string;
 }
 
 export const DEFAULT_STEP_TIMEOUT_MS = 5 * 60_000;
@@ -65,7 +76,8 @@ export function planCluster(cluster: Cluster, playbooks: PlaybookFile[], opts?: 
 }
 
 export function planHost(cluster: Cluster, host: Host, playbooks: PlaybookFile[], opts: Partial<PlanOptions> = {}): HostPlan {
-  const ctx: TemplateContext = { cluster, host };
+  const kubeletPath = cluster.kubernetes.bundle ? `${BIN_DIR}/kubelet` : (opts.hostFacts?.kubeletPath ?? '/usr/bin/kubelet');
+  const ctx: TemplateContext = { cluster, host, kubeletPath };
   const steps: PlannedStep[] = [];
   for (const playbook of playbooks) {
     for (const def of playbook.steps) {
@@ -87,6 +99,10 @@ function applies(def: StepDef, cluster: Cluster, host: Host): boolean {
       return cluster.kubernetes.bundle !== undefined;
     case 'registry-mirrors':
       return Object.keys(cluster.containerd.registryMirrors).length > 0;
+    case 'cri-tools':
+      return cluster.kubernetes.criTools !== undefined;
+    case 'cni-plugins':
+      return cluster.kubernetes.cniPlugins !== undefined;
     default:
       return true;
   }
@@ -113,6 +129,7 @@ function planStep(playbook: string, def: StepDef, ctx: TemplateContext, defaultT
     title: def.title,
     files,
     bundles,
+    bundlesIfNeeded: def.bundlesIfNeeded ?? false,
     check: def.check,
     run: def.run,
     verify: def.verify,
@@ -129,14 +146,15 @@ function plannedFile(path: string, content: string, mode: number, validate?: str
 }
 
 function bundlesOf(kind: BundleKind, cluster: Cluster): PlannedBundle[] {
-  const list: Bundle[] =
-    kind === 'containerd'
-      ? [cluster.containerd.bundle]
-      : kind === 'kubernetes'
-        ? cluster.kubernetes.bundle
-          ? [cluster.kubernetes.bundle]
-          : []
-        : cluster.kubernetes.images;
+  const optional = (b: Bundle | undefined): Bundle[] => (b ? [b] : []);
+  const list: Bundle[] = {
+    containerd: () => [cluster.containerd.bundle],
+    kubernetes: () => optional(cluster.kubernetes.bundle),
+    images: () => cluster.kubernetes.images,
+    'cri-tools': () => optional(cluster.kubernetes.criTools),
+    'cni-plugins': () => optional(cluster.kubernetes.cniPlugins),
+    'os-packages': () => optional(cluster.osPackages.bundle),
+  }[kind]();
   return list.map((bundle) => ({ kind, bundle, remotePath: remoteBundlePath(bundle) }));
 }
 
@@ -149,6 +167,7 @@ export function remoteBundlePath(bundle: Bundle): string {
 
 function stepEnv(ctx: TemplateContext, bundles: PlannedBundle[]): Record<string, string> {
   const { cluster, host } = ctx;
+  const hostsBlock = renderHostsBlock(cluster);
   const env: Record<string, string> = {
     KF_HOST_NAME: host.name,
     KF_HOST_ROLE: host.role,
@@ -157,9 +176,15 @@ function stepEnv(ctx: TemplateContext, bundles: PlannedBundle[]): Record<string,
     KF_CONTAINERD_SOCKET: cluster.containerd.socket,
     KF_KUBERNETES_VERSION: cluster.kubernetes.version.text,
     KF_IMAGE_REFS: cluster.kubernetes.images.flatMap((b) => b.imageRefs ?? []).join('\n'),
+    KF_KUBELET_PATH: ctx.kubeletPath,
+    KF_OS_PACKAGE_MAP: aptPackageMap(),
+    KF_HOSTS_BEGIN: hostsBlock.begin,
+    KF_HOSTS_END: hostsBlock.end,
+    KF_HOSTS_BLOCK: hostsBlock.text,
+    KF_NODE_NAMES: cluster.hosts.map((h) => h.name).join('\n'),
   };
   for (const kind of new Set(bundles.map((b) => b.kind))) {
-    env[`KF_BUNDLE_${kind.toUpperCase()}`] = bundles
+    env[`KF_BUNDLE_${kind.toUpperCase().replace(/-/g, '_')}`] = bundles
       .filter((b) => b.kind === kind)
       .map((b) => b.remotePath)
       .join('\n');

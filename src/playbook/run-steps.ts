@@ -135,7 +135,9 @@ async function runStep(
 
     // Act.
     const details: string[] = [];
-    for (const b of step.bundles) {
+    // A bundle the host may not need at all (OS packages it already has) goes only when the check fails.
+    const bundles = step.bundlesIfNeeded && checkHolds ? [] : step.bundles;
+    for (const b of bundles) {
       events.hostActivity(host, `${step.key}: sending ${b.kind} bundle`);
       const sent = await opts.uploadSlot(() =>
         remote.upload(b.bundle.path, b.remotePath, {

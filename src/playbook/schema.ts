@@ -16,13 +16,13 @@ export const fileSchema = z
   })
   .strict();
 
-export const bundleKind = z.enum(['containerd', 'kubernetes', 'images']);
+export const bundleKind = z.enum(['containerd', 'kubernetes', 'images', 'cri-tools', 'cni-plugins', 'os-packages']);
 export type BundleKind = z.infer<typeof bundleKind>;
 
 export const whenSchema = z
   .object({
     role: z.enum(['control-plane', 'worker']).optional(),
-    has: z.enum(['images', 'kubernetes-bundle', 'registry-mirrors']).optional(),
+    has: z.enum(['images', 'kubernetes-bundle', 'registry-mirrors', 'cri-tools', 'cni-plugins']).optional(),
   })
   .strict();
 
@@ -32,6 +32,8 @@ export const stepSchema = z
     title: z.string().min(1),
     when: whenSchema.optional(),
     bundles: z.array(bundleKind).optional(),
+    /** Send the bundles only when the step's check fails (a bundle the host may not need at all). */
+    bundlesIfNeeded: z.boolean().optional(),
     files: z.array(fileSchema).optional(),
     generated: z.enum(['registry-hosts']).optional(),
     check: z.string().min(1).optional(),

@@ -55,7 +55,9 @@ export function testCluster(overrides: TestClusterOverrides = {}): Cluster {
       serviceSubnet: '10.96.0.0/12',
       clusterDomain: 'cluster.local',
       images: [],
+      offline: false,
     },
+    osPackages: {},
     hosts: [
       host('cp1', 'control-plane', '10.0.0.11', {}),
       host('cp2', 'control-plane', '10.0.0.12', {}),

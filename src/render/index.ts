@@ -11,7 +11,7 @@ export {
 } from './containerd-version.js';
 export { criEndpoint } from './cri-endpoint.js';
 export { renderCrictlConfig } from './crictl.js';
-export { renderModulesLoad, renderSysctl, KERNEL_MODULES, SYSCTLS } from './node-files.js';
+export { renderModulesLoad, renderSysctl, renderHostsBlock, clusterUsesIPv6, KERNEL_MODULES, SYSCTLS, IPV6_SYSCTLS } from './node-files.js';
 export { renderKubeletService, renderKubeadmDropIn } from './kubelet.js';
 export {
   renderKubeadmInitConfig,

@@ -143,6 +143,7 @@ discovery:
     token: abcdef.0123456789abcdef
     caCertHashes:
       - sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
+  timeout: 1m0s
 nodeRegistration:
   name: w1
   criSocket: unix:///run/containerd/containerd.sock
@@ -161,6 +162,7 @@ discovery:
     token: abcdef.0123456789abcdef
     caCertHashes:
       - sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee
+  timeout: 1m0s
 nodeRegistration:
   name: cp2
   criSocket: unix:///run/containerd/containerd.sock
@@ -191,6 +193,8 @@ nodeRegistration:
       value: 10.0.0.21
     - name: node-labels
       value: example.com/tier=batch,zone=a
+timeouts:
+  discovery: 1m0s
 `);
   });
 
@@ -214,6 +218,8 @@ controlPlane:
     advertiseAddress: 10.0.0.12
     bindPort: 6443
   certificateKey: ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+timeouts:
+  discovery: 1m0s
 `);
   });
 

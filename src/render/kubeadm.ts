@@ -8,6 +8,7 @@ import { criEndpoint } from './cri-endpoint.js';
 export type KubeadmApiVersion = 'kubeadm.k8s.io/v1beta3' | 'kubeadm.k8s.io/v1beta4';
 
 const API_SERVER_PORT = 6443;
+const JOIN_DISCOVERY_TIMEOUT = '1m0s';
 
 /** v1beta4 is the config API from Kubernetes 1.31; v1beta3 before it. */
 export function kubeadmApiVersion(kubernetes: Version): KubeadmApiVersion {
@@ -123,18 +124,22 @@ export function renderKubeadmJoinConfig(cluster: Cluster, host: Host, join: Join
       controlPlane: { localAPIEndpoint: localAPIEndpoint(host), certificateKey: join.certificateKey },
     };
   }
+  const bootstrapToken = {
+    apiServerEndpoint: cluster.kubernetes.controlPlaneEndpoint,
+    token: join.token,
+    caCertHashes: [join.caCertHash],
+  };
+  // kubeforge joins only once the API server answered through the endpoint, so a discovery
+  // that fails for a minute is a network problem (a firewall, a wrong endpoint), not a slow
+  // start: fail then, not after kubeadm's default 5 minutes. v1beta4 moved the setting.
+  const v1beta4 = apiVersion === 'kubeadm.k8s.io/v1beta4';
   const joinConfiguration = {
     apiVersion,
     kind: 'JoinConfiguration',
-    discovery: {
-      bootstrapToken: {
-        apiServerEndpoint: cluster.kubernetes.controlPlaneEndpoint,
-        token: join.token,
-        caCertHashes: [join.caCertHash],
-      },
-    },
+    discovery: { bootstrapToken, ...(v1beta4 ? {} : { timeout: JOIN_DISCOVERY_TIMEOUT }) },
     nodeRegistration: nodeRegistration(cluster, host, apiVersion),
     ...controlPlane,
+    ...(v1beta4 ? { timeouts: { discovery: JOIN_DISCOVERY_TIMEOUT } } : {}),
   };
   // The kubelet settings come from the cluster's kubelet-config ConfigMap on join; the
   // KubeletConfiguration rendered at init is what every node gets.

@@ -4,7 +4,7 @@ import { MANAGED_HEADER } from './header.js';
  * /etc/systemd/system/kubelet.service. Before `kubeadm init`/`join` writes its config the
  * kubelet exits at once; it must keep restarting until then, so start limits are off.
  */
-export function renderKubeletService(binDir: string): string {
+export function renderKubeletService(kubeletPath: string): string {
   return [
     MANAGED_HEADER,
     '[Unit]',
@@ -15,7 +15,7 @@ export function renderKubeletService(binDir: string): string {
     'StartLimitIntervalSec=0',
     '',
     '[Service]',
-    `ExecStart=${binDir}/kubelet`,
+    `ExecStart=${kubeletPath}`,
     'Restart=always',
     'RestartSec=10',
     '',
@@ -31,7 +31,7 @@ export function renderKubeletService(binDir: string): string {
  * `--container-runtime=remote`: that flag was removed in Kubernetes 1.27; the runtime
  * endpoint is in KubeletConfiguration.containerRuntimeEndpoint.
  */
-export function renderKubeadmDropIn(binDir: string): string {
+export function renderKubeadmDropIn(kubeletPath: string): string {
   return [
     MANAGED_HEADER,
     '[Service]',
@@ -43,7 +43,7 @@ export function renderKubeadmDropIn(binDir: string): string {
     'EnvironmentFile=-/etc/default/kubelet',
     '# Clear the ExecStart of kubelet.service before replacing it.',
     'ExecStart=',
-    `ExecStart=${binDir}/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS`,
+    `ExecStart=${kubeletPath} $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS`,
     '',
   ].join('\n');
 }

@@ -46,7 +46,7 @@ net.bridge.bridge-nf-call-ip6tables = 1
 
 describe('kubelet units', () => {
   it('renders kubelet.service that starts after containerd and never gives up restarting', () => {
-    expect(renderKubeletService('/usr/local/bin')).toBe(`# Managed by kubeforge: local edits are overwritten on the next run.
+    expect(renderKubeletService('/usr/local/bin/kubelet')).toBe(`# Managed by kubeforge: local edits are overwritten on the next run.
 [Unit]
 Description=kubelet: The Kubernetes Node Agent
 Documentation=https://kubernetes.io/docs/
@@ -65,7 +65,7 @@ WantedBy=multi-user.target
   });
 
   it('renders the modern kubeadm drop-in', () => {
-    const dropIn = renderKubeadmDropIn('/usr/local/bin');
+    const dropIn = renderKubeadmDropIn('/usr/local/bin/kubelet');
     expect(dropIn).toBe(`# Managed by kubeforge: local edits are overwritten on the next run.
 [Service]
 Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"

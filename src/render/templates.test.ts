@@ -3,6 +3,7 @@ import { registryHostsFiles, templates } from './templates.js';
 import { renderContainerdConfig } from './containerd-config.js';
 import { renderContainerdService } from './containerd-service.js';
 import { testCluster, testHost } from './fixtures.js';
+import { renderHostsBlock } from './node-files.js';
 
 describe('template registry', () => {
   it('names exactly the non-secret node files playbooks refer to', () => {
@@ -20,7 +21,7 @@ describe('template registry', () => {
   it('renders every template from the cluster it is given, deterministically', () => {
     for (const containerdVersion of ['1.7.22', '2.1.4']) {
       const cluster = testCluster({ containerdVersion });
-      const ctx = { cluster, host: testHost(cluster, 'w1') };
+      const ctx = { cluster, host: testHost(cluster, 'w1'), kubeletPath: '/usr/local/bin/kubelet' };
       for (const [name, render] of Object.entries(templates)) {
         const first = render(ctx);
         expect(first, name).toMatch(/\n$/);
@@ -33,18 +34,38 @@ describe('template registry', () => {
     }
   });
 
-  it('installs the kubelet from /usr/local/bin', () => {
+  it('runs the kubelet from where it is installed: a bundle\'s /usr/local/bin, or the packages\' /usr/bin', () => {
     const cluster = testCluster();
-    const ctx = { cluster, host: testHost(cluster, 'cp1') };
-    expect(templates['kubelet/kubelet.service']!(ctx)).toContain('\nExecStart=/usr/local/bin/kubelet\n');
-    expect(templates['kubelet/10-kubeadm.conf']!(ctx)).toContain('\nExecStart=/usr/local/bin/kubelet $KUBELET_');
+    for (const kubeletPath of ['/usr/local/bin/kubelet', '/usr/bin/kubelet']) {
+      const ctx = { cluster, host: testHost(cluster, 'cp1'), kubeletPath };
+      expect(templates['kubelet/kubelet.service']!(ctx)).toContain(`\nExecStart=${kubeletPath}\n`);
+      expect(templates['kubelet/10-kubeadm.conf']!(ctx)).toContain(`\nExecStart=${kubeletPath} $KUBELET_`);
+    }
+  });
+
+  it('adds IPv6 forwarding to the sysctls only for IPv6 and dual-stack clusters', () => {
+    const cluster = testCluster();
+    const ctx = { cluster, host: testHost(cluster, 'cp1'), kubeletPath: '/usr/bin/kubelet' };
+    expect(templates['sysctl.conf']!(ctx)).not.toContain('ipv6');
+    const dual = { ...cluster, kubernetes: { ...cluster.kubernetes, podSubnet: '10.244.0.0/16,fd00:10:244::/56' } };
+    const text = templates['sysctl.conf']!({ ...ctx, cluster: dual });
+    expect(text).toContain('net.ipv6.conf.default.forwarding = 1\n');
+    expect(text).toContain('net.ipv6.conf.all.forwarding = 1\n');
+  });
+
+  it('renders the /etc/hosts block with every node name between markers naming the cluster', () => {
+    const cluster = testCluster();
+    const block = renderHostsBlock(cluster);
+    expect(block.text.split('\n')).toEqual([block.begin, '10.0.0.11 cp1', '10.0.0.12 cp2', '10.0.0.21 w1', block.end]);
+    expect(block.begin).toMatch(/^# BEGIN kubeforge cluster \S+ /);
+    expect(block.end).toBe(`# END kubeforge cluster ${cluster.name}`);
   });
 
   it('lists one hosts.toml per mirrored registry under registryConfigPath', () => {
     const cluster = testCluster({
       registryMirrors: { 'docker.io': ['https://mirror.gcr.io'], 'registry.k8s.io': ['https://k8s.mirror.example'] },
     });
-    const files = registryHostsFiles({ cluster, host: testHost(cluster, 'cp1') });
+    const files = registryHostsFiles({ cluster, host: testHost(cluster, 'cp1'), kubeletPath: '/usr/bin/kubelet' });
     expect(files.map((f) => f.path)).toEqual([
       '/etc/containerd/certs.d/docker.io/hosts.toml',
       '/etc/containerd/certs.d/registry.k8s.io/hosts.toml',
@@ -54,6 +75,6 @@ describe('template registry', () => {
 
   it('lists no hosts.toml when there are no mirrors', () => {
     const cluster = testCluster();
-    expect(registryHostsFiles({ cluster, host: testHost(cluster, 'cp1') })).toEqual([]);
+    expect(registryHostsFiles({ cluster, host: testHost(cluster, 'cp1'), kubeletPath: '/usr/bin/kubelet' })).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { renderContainerdConfig } from './containerd-config.js';
 import { renderContainerdService } from './containerd-service.js';
 import { renderCrictlConfig } from './crictl.js';
 import { renderKubeadmDropIn, renderKubeletService } from './kubelet.js';
-import { renderModulesLoad, renderSysctl } from './node-files.js';
+import { clusterUsesIPv6, renderModulesLoad, renderSysctl } from './node-files.js';
 import { renderRegistryHostsFiles, type RenderedFile } from './registry-hosts.js';
 
 /** Where the tarballs' binaries are installed on every host. */
@@ -12,6 +12,8 @@ export const BIN_DIR = '/usr/local/bin';
 export interface TemplateContext {
   cluster: Cluster;
   host: Host;
+  /** The kubelet binary the unit runs: BIN_DIR/kubelet from a bundle, else where packages put it. */
+  kubeletPath: string;
 }
 
 /**
@@ -25,9 +27,9 @@ export const templates: Record<string, (ctx: TemplateContext) => string> = {
     renderContainerdService(cluster.containerd.version, BIN_DIR),
   'crictl.yaml': ({ cluster }) => renderCrictlConfig(cluster.containerd.socket),
   'modules-load.conf': () => renderModulesLoad(),
-  'sysctl.conf': () => renderSysctl(),
-  'kubelet/kubelet.service': () => renderKubeletService(BIN_DIR),
-  'kubelet/10-kubeadm.conf': () => renderKubeadmDropIn(BIN_DIR),
+  'sysctl.conf': ({ cluster }) => renderSysctl(clusterUsesIPv6(cluster)),
+  'kubelet/kubelet.service': ({ kubeletPath }) => renderKubeletService(kubeletPath),
+  'kubelet/10-kubeadm.conf': ({ kubeletPath }) => renderKubeadmDropIn(kubeletPath),
 };
 
 /** certs.d/<registry>/hosts.toml for each mirrored registry, with their absolute paths. */

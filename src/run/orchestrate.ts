@@ -11,6 +11,9 @@ import type { HostPlan } from '../playbook/plan.js';
 import { runHostSteps, sweepTemporaries } from '../playbook/run-steps.js';
 import { RemoteCommandError, type Remote } from './remote.js';
 import { rootAccessProblem } from './root-access.js';
+import { gatherFacts, type HostFacts } from './facts.js';
+import { preflight, type BundleContents, type PreflightProblem, type PreflightResult } from './preflight.js';
+import { applyNetworkAddon, ReadinessWatcher, waitForApiServer, type KubectlContext, type NodeReadiness } from '../cluster/kubectl.js';
 import type { HostResult, RunEvents, StepResult, StepStatus } from './outcome.js';
 
 export interface UpOptions {
@@ -25,11 +28,19 @@ export interface UpOptions {
   kubeconfigPath: string;
   /** Stop starting new hosts once this many have failed. */
   maxFailures?: number;
+  /** How long a host waits for its node to be Ready after joining (0: do not wait). */
+  waitReadyMs: number;
+  /** What the bundles on the laptop carry (crictl, kubectl), for the preflight. */
+  bundleContents: BundleContents;
+  /** The host's plan again, with what its facts say (where its kubelet is). */
+  replan: (plan: HostPlan, facts: HostFacts) => HostPlan;
 }
 
 export interface UpResult {
   hosts: HostResult[];
   kubeconfigPath?: string;
+  /** The run stopped after the preflight: problems on some hosts, nothing changed anywhere. */
+  preflightFailed?: boolean;
 }
 
 export type Connector = (host: Host, signal: AbortSignal) => Promise<Remote>;
@@ -63,6 +74,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   selected.sort((a, b) => rank(a.host, first) - rank(b.host, first));
 
   const hostLimit = pLimit(opts.hostConcurrency);
+  const reachLimit = pLimit(opts.hostConcurrency);
   const uploadLimit = pLimit(opts.uploadConcurrency);
   const joinControlPlane = pLimit(1);
   const remotes = new Map<string, Remote>();
@@ -75,6 +87,9 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   const getInitRemote = () => (initRemote ??= remotes.has(first.name) ? Promise.resolve(remotes.get(first.name)!) : connect(first, signal));
   const initSelected = selected.some((p) => p.host.name === first.name);
   if (!initSelected) initReady.resolve();
+  // Nodes can only become Ready once the network add-on is applied (by the init host).
+  const addonApplied = deferred<void>();
+  if (!initSelected || !cluster.network) addonApplied.resolve();
   let initMaterial: JoinMaterial | undefined;
   const minted = new Map<string, Promise<JoinMaterial>>();
   const materialFor = (controlPlane: boolean): Promise<JoinMaterial> => {
@@ -88,11 +103,12 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     return p;
   };
 
-  const runHost = async (plan: HostPlan): Promise<HostResult> => {
-    const host = plan.host;
-    const steps: StepResult[] = [];
-    const finish = (status: HostResult['status'], reason?: string): HostResult => {
-      const result: HostResult = { host: host.name, role: host.role, status, steps, ...(reason ? { reason } : {}) };
+  const kubectlCtx: KubectlContext = { signal, redact: redactor.redact };
+  const readiness = new ReadinessWatcher(getInitRemote, kubectlCtx);
+
+  const finisher = (host: Host, steps: StepResult[]) => {
+    const finish = (status: HostResult['status'], reason?: string, extra: Partial<HostResult> = {}): HostResult => {
+      const result: HostResult = { host: host.name, role: host.role, status, steps, ...(reason ? { reason } : {}), ...extra };
       if (status === 'failed') {
         failures++;
         if (opts.maxFailures !== undefined && failures >= opts.maxFailures) stop.abort();
@@ -100,14 +116,26 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       events.hostEnd(result);
       return result;
     };
-    const cancelled = async (remote: Remote | undefined) => {
-      if (remote) await sweepTemporaries(remote, plan);
-      return finish('cancelled', stopReason());
-    };
-    if (signal.aborted) return cancelled(undefined);
-    const isInit = host.name === first.name;
+    return finish;
+  };
 
-    // Phase 1: connect.
+  // Phase 1, every host before any host changes: connect, prove root access, gather the facts
+  // and decide the preflight. A host that cannot be reached fails alone; a preflight problem on
+  // any host stops the whole run before anything changed anywhere (as kubeadm would, later).
+  interface Reached {
+    plan: HostPlan;
+    remote: Remote;
+    facts: HostFacts;
+    preflight: PreflightResult;
+    steps: StepResult[];
+  }
+  const reachHost = async (plan: HostPlan): Promise<Reached | HostResult> => {
+    const host = plan.host;
+    const steps: StepResult[] = [];
+    const finish = finisher(host, steps);
+    const isInit = host.name === first.name;
+    if (signal.aborted) return finish('cancelled', stopReason());
+
     events.hostActivity(host.name, 'connecting');
     let remote: Remote;
     const connectStart = Date.now();
@@ -119,21 +147,48 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       steps.push(stepResult('connect', 'connect over SSH', signal.aborted ? 'cancelled' : 'failed', connectStart, e.message, e.hint));
       events.stepEnd(host.name, steps.at(-1)!);
       if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed: cannot connect`));
-      if (signal.aborted) return cancelled(undefined);
+      if (signal.aborted) return finish('cancelled', stopReason());
       return finish('failed', `connect: ${e.message}`);
     }
 
-    // Phase 1b: commands reach root (directly or through sudo), proven before anything is changed.
+    // Commands reach root (directly or through sudo), proven before anything is changed.
     const denied = await rootAccessProblem(remote, host.ssh.user, signal);
     if (denied) {
       steps.push(stepResult('root-access', 'run commands as root', signal.aborted ? 'cancelled' : 'failed', connectStart, denied.message, denied.hint));
       events.stepEnd(host.name, steps.at(-1)!);
       if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed: no root access`));
-      if (signal.aborted) return cancelled(remote);
+      if (signal.aborted) return finish('cancelled', stopReason());
       return finish('failed', `root-access: ${denied.message}`);
     }
 
-    // Phase 2: the host's own playbook steps.
+    const started = Date.now();
+    events.stepStart(host.name, 'preflight', 'host facts and preflight checks');
+    events.hostActivity(host.name, 'preflight');
+    try {
+      const facts = await gatherFacts(remote, signal);
+      return { plan, remote, facts, preflight: preflight(cluster, host, facts, opts.bundleContents), steps };
+    } catch (err) {
+      steps.push(stepResult('preflight', 'host facts and preflight checks', signal.aborted ? 'cancelled' : 'failed', started, (err as Error).message));
+      events.stepEnd(host.name, steps.at(-1)!);
+      if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed at preflight`));
+      if (signal.aborted) return finish('cancelled', stopReason());
+      return finish('failed', `preflight: ${(err as Error).message}`);
+    }
+  };
+
+  // Phase 2, per host: its playbook steps, then kubeadm init or join, then its node Ready.
+  const runHost = async (reached: Reached): Promise<HostResult> => {
+    const { remote, steps } = reached;
+    const plan = opts.replan(reached.plan, reached.facts);
+    const host = plan.host;
+    const finish = finisher(host, steps);
+    const cancelled = async () => {
+      await sweepTemporaries(remote, plan);
+      return finish('cancelled', stopReason());
+    };
+    if (signal.aborted) return cancelled();
+    const isInit = host.name === first.name;
+
     steps.push(
       ...(await runHostSteps(remote, plan, events, {
         signal,
@@ -145,14 +200,15 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     const bad = steps.find((s) => s.status === 'failed' || s.status === 'cancelled');
     if (bad) {
       if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed at ${bad.key}`));
-      if (bad.status === 'cancelled') return cancelled(remote);
+      if (bad.status === 'cancelled') return cancelled();
       return finish('failed', `${bad.key}: ${bad.error?.message ?? bad.status}`);
     }
 
-    // Phase 3: join the cluster (init on the init host).
+    // Join the cluster (init on the init host).
     const key = isInit ? 'cluster/init' : 'cluster/join';
     const title = isInit ? 'kubeadm init' : host.role === 'control-plane' ? 'kubeadm join (control plane)' : 'kubeadm join';
-    const started = Date.now();
+    let started = Date.now();
+    let current = { key, title };
     events.stepStart(host.name, key, title);
     try {
       let status: StepStatus = 'unchanged';
@@ -163,13 +219,38 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
             initMaterial = await initCluster(remote, host, kctx);
             status = 'changed';
           }
+          // The API server answers before anything needs it: the add-on, the joins' discovery.
+          if (status === 'changed' || cluster.network) {
+            events.hostActivity(host.name, 'waiting for the API server');
+            await waitForApiServer(remote, kubectlCtx);
+          }
           events.hostActivity(host.name, 'fetching admin.conf');
           await fetchAdminConf(remote, opts.kubeconfigPath, kctx);
         } catch (err) {
           initReady.reject(new Blocked(`init host ${host.name} failed at cluster/init`));
+          addonApplied.reject(new Blocked(`init host ${host.name} failed at cluster/init`));
           throw err;
         }
         initReady.resolve();
+        steps.push(stepResult(key, title, status, started));
+        events.stepEnd(host.name, steps.at(-1)!);
+
+        // The network add-on, once, from the init host.
+        if (cluster.network) {
+          current = { key: 'cluster/network', title: 'network add-on (kubectl apply)' };
+          started = Date.now();
+          events.stepStart(host.name, current.key, current.title);
+          events.hostActivity(host.name, 'applying the network add-on');
+          try {
+            const applied = await applyNetworkAddon(remote, cluster.network.manifest, kubectlCtx);
+            steps.push(stepResult(current.key, current.title, applied, started));
+            events.stepEnd(host.name, steps.at(-1)!);
+            addonApplied.resolve();
+          } catch (err) {
+            addonApplied.reject(new Blocked(`the network add-on failed on ${host.name}`));
+            throw err;
+          }
+        }
       } else {
         events.hostActivity(host.name, 'waiting for the init host');
         await initReady.promise;
@@ -182,35 +263,95 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
           await (controlPlane ? joinControlPlane(join) : join());
           status = 'changed';
         }
+        steps.push(stepResult(key, title, status, started));
+        events.stepEnd(host.name, steps.at(-1)!);
       }
-      steps.push(stepResult(key, title, status, started));
+
+      // The node Ready (bounded): only with a network add-on can it become Ready at all.
+      if (!cluster.network || opts.waitReadyMs <= 0) return finish('ok');
+      current = { key: 'cluster/ready', title: 'node Ready' };
+      started = Date.now();
+      events.stepStart(host.name, current.key, current.title);
+      await addonApplied.promise;
+      events.hostActivity(host.name, 'waiting for the node to be Ready');
+      const node: NodeReadiness = await readiness.wait(host.name, opts.waitReadyMs);
+      if (signal.aborted) return cancelled();
+      if (node.ready) {
+        steps.push(stepResult(current.key, current.title, 'verified', started));
+        events.stepEnd(host.name, steps.at(-1)!);
+        return finish('ok', undefined, { node: { ready: true, message: 'Ready' } });
+      }
+      const message = `node ${host.name} not Ready after ${Math.round(opts.waitReadyMs / 1000)} s: ${node.message}`;
+      steps.push(stepResult(current.key, current.title, 'failed', started, message, 'see `kubectl describe node` and the network add-on\'s pods; rerun `kubeforge up` (or raise --wait) once fixed'));
       events.stepEnd(host.name, steps.at(-1)!);
-      return finish('ok');
+      return finish('failed', `ready: ${message}`, { node: { ready: false, message: node.message } });
     } catch (err) {
       if (err instanceof Blocked) {
-        if (signal.aborted) return cancelled(remote);
-        steps.push(stepResult(key, title, 'blocked', started, err.message));
+        if (signal.aborted) return cancelled();
+        steps.push(stepResult(current.key, current.title, 'blocked', started, err.message));
         events.stepEnd(host.name, steps.at(-1)!);
         return finish('blocked', err.message);
       }
       const e = err as Error;
-      const result = stepResult(key, title, signal.aborted ? 'cancelled' : 'failed', started, redactor.redact(e.message));
+      const result = stepResult(current.key, current.title, signal.aborted ? 'cancelled' : 'failed', started, redactor.redact(e.message));
       if (err instanceof RemoteCommandError) result.error = { ...result.error!, exitCode: err.exitCode, output: err.output };
       steps.push(result);
       events.stepEnd(host.name, result);
-      if (signal.aborted) return cancelled(remote);
-      return finish('failed', `${key}: ${result.error?.message}`);
+      if (signal.aborted) return cancelled();
+      return finish('failed', `${current.key}: ${result.error?.message}`);
     }
   };
 
   try {
-    const hosts = await Promise.all(selected.map((plan) => hostLimit(() => runHost(plan))));
-    const kubeconfigPath = hosts.some((h) => h.host === first.name && h.status === 'ok') ? opts.kubeconfigPath : undefined;
+    const reachedOrDone = await Promise.all(selected.map((plan) => reachLimit(() => reachHost(plan))));
+    const reached = reachedOrDone.filter((r): r is Reached => 'facts' in r);
+    const done = reachedOrDone.filter((r): r is HostResult => !('facts' in r));
+    const withErrors = reached.filter((r) => r.preflight.errors.length > 0);
+    for (const r of reached) {
+      const warnings = r.preflight.warnings.map(describeProblem);
+      const status: StepStatus = r.preflight.errors.length > 0 ? 'failed' : signal.aborted ? 'cancelled' : 'verified';
+      const result = stepResult('preflight', 'host facts and preflight checks', status, Date.now(), r.preflight.errors.map(describeProblem).join('; ') || undefined, r.preflight.errors.map((p) => p.fix).join('; ') || undefined);
+      if (warnings.length) result.detail = `warnings: ${warnings.join('; ')}`;
+      if (r.preflight.willInstall.length) result.detail = [`will install ${r.preflight.willInstall.join(', ')}`, result.detail].filter(Boolean).join('; ');
+      r.steps.push(result);
+      events.stepEnd(r.plan.host.name, result);
+    }
+    if (withErrors.length > 0) {
+      // Nothing changes on any host: the problems are reported together, each with its fix.
+      const names = withErrors.map((r) => r.plan.host.name).join(', ');
+      initReady.reject(new Blocked('preflight failed'));
+      const stopped = reached.map((r) => {
+        const finish = finisher(r.plan.host, r.steps);
+        const warnings = r.preflight.warnings.map(describeProblem);
+        const extra = warnings.length ? { warnings } : {};
+        if (r.preflight.errors.length > 0) return finish('failed', `preflight: ${r.preflight.errors.map(describeProblem).join('; ')}`, extra);
+        return finish('blocked', `preflight failed on ${names}; nothing was changed on any host`, extra);
+      });
+      return { hosts: orderAsInventory(cluster, [...done, ...stopped]), preflightFailed: true };
+    }
+    const hosts = [
+      ...done,
+      ...(await Promise.all(
+        reached.map((r) =>
+          hostLimit(async () => {
+            const result = await runHost(r);
+            const warnings = r.preflight.warnings.map(describeProblem);
+            if (warnings.length) result.warnings = warnings;
+            return result;
+          }),
+        ),
+      )),
+    ];
+    const kubeconfigPath = hosts.some((h) => h.host === first.name && h.steps.some((s) => s.key === 'cluster/init' && (s.status === 'changed' || s.status === 'unchanged'))) ? opts.kubeconfigPath : undefined;
     return { hosts: orderAsInventory(cluster, hosts), ...(kubeconfigPath ? { kubeconfigPath } : {}) };
   } finally {
     for (const r of remotes.values()) r.close();
     if (initRemote && !remotes.has(first.name)) await initRemote.then((r) => r.close()).catch(() => undefined);
   }
+}
+
+function describeProblem(p: PreflightProblem): string {
+  return `[${p.check}] ${p.message}`;
 }
 
 function rank(host: Host, first: Host): number {

@@ -39,6 +39,10 @@ export interface HostResult {
   steps: StepResult[];
   /** The step that failed or blocked the host, and why. */
   reason?: string;
+  /** Its node's Ready condition at the end of the run (when kubeforge waited for it). */
+  node?: { ready: boolean; message: string };
+  /** Preflight warnings: what kubeadm only warns about. */
+  warnings?: string[];
 }
 
 /** Events a run emits, for the progress views (listr2, plain lines, JSON). */

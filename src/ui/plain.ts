@@ -8,7 +8,7 @@ export function plainReporter(write: (line: string) => void, now: () => Date = (
   const line = (host: string, text: string) => write(`${now().toISOString()} ${host} ${text}`);
   return {
     hostActivity(host, text) {
-      if (text === 'connecting' || text.startsWith('kubeadm') || text === 'waiting for the init host') line(host, text);
+      if (text === 'connecting' || text.startsWith('kubeadm') || text.startsWith('waiting for') || text === 'applying the network add-on') line(host, text);
     },
     stepStart() {},
     uploadProgress(host, key, bundle, sent, total) {
@@ -37,13 +37,15 @@ export function describeStep(r: StepResult): string {
   return `${r.key} ${r.status}${detail}${error}${took}`;
 }
 
-/** The summary after a run: one row per host. */
+/** The summary after a run: one row per host (with its node's readiness when kubeforge waited for it). */
 export function summaryTable(results: HostResult[]): string {
+  const withNode = results.some((h) => h.node);
   const rows = results.map((h) => {
     const counts = countSteps(h);
-    return [h.host, h.role, h.status === 'ok' ? 'ok' : h.status.toUpperCase(), counts, h.reason ?? ''];
+    const node = h.node ? (h.node.ready ? 'Ready' : 'NotReady') : '-';
+    return [h.host, h.role, h.status === 'ok' ? 'ok' : h.status.toUpperCase(), ...(withNode ? [node] : []), counts, h.reason ?? ''];
   });
-  const header = ['HOST', 'ROLE', 'STATUS', 'STEPS', 'REASON'];
+  const header = ['HOST', 'ROLE', 'STATUS', ...(withNode ? ['NODE'] : []), 'STEPS', 'REASON'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (cells: string[]) =>
     cells

@@ -3,14 +3,49 @@ import path from 'node:path';
 import { InputError } from '../../errors.js';
 import { readLastRun, readState } from '../../ledger/ledger.js';
 import { summaryTable } from '../../ui/plain.js';
+import { loadInventory } from '../../inventory/index.js';
+import { initHost } from '../../model.js';
+import { sshConnector } from '../../ssh/remote.js';
+import { readNodes, type NodeReadiness } from '../../cluster/kubectl.js';
+import { Redactor } from '../../cluster/secrets.js';
 
-export async function statusCommand(flags: { inventory: string; json?: boolean }): Promise<number> {
+/** The nodes as the cluster's API server sees them, through kubectl on the init host. */
+async function liveNodes(inventory: string): Promise<{ nodes?: NodeReadiness[]; error?: string; expected: string[] }> {
+  const { cluster } = await loadInventory(inventory);
+  const expected = cluster.hosts.map((h) => h.name);
+  const signal = AbortSignal.timeout(60_000);
+  try {
+    const remote = await sshConnector()(initHost(cluster), signal);
+    try {
+      return { nodes: await readNodes(remote, { signal, redact: new Redactor().redact }), expected };
+    } finally {
+      remote.close();
+    }
+  } catch (err) {
+    return { error: (err as Error).message, expected };
+  }
+}
+
+function nodesTable(live: { nodes?: NodeReadiness[]; error?: string; expected: string[] }): string {
+  if (!live.nodes) return `nodes: cannot ask the cluster: ${live.error ?? 'unknown error'}`;
+  const rows = live.expected.map((name) => {
+    const n = live.nodes!.find((x) => x.name === name);
+    return [name, n ? (n.ready ? 'Ready' : 'NotReady') : 'not registered', n && !n.ready ? n.message : ''];
+  });
+  for (const n of live.nodes) if (!live.expected.includes(n.name)) rows.push([n.name, n.ready ? 'Ready' : 'NotReady', 'not in this inventory']);
+  const header = ['NODE', 'READY', 'WHY'];
+  const widths = header.map((t, i) => Math.max(t.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+export async function statusCommand(flags: { inventory: string; json?: boolean; nodes?: boolean }): Promise<number> {
   const inventoryPath = path.resolve(flags.inventory);
   const last = await readLastRun(inventoryPath);
   if (!last) throw new InputError(flags.inventory, 'no run is recorded beside this inventory yet', 'run `kubeforge up` first');
   const state = (await readState(inventoryPath)) ?? {};
+  const live = flags.nodes !== false && last.kubeconfigPath ? await liveNodes(flags.inventory) : undefined;
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ lastRun: last, hosts: state }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ lastRun: last, hosts: state, ...(live ? { nodes: live.nodes ?? null, nodesError: live.error } : {}) }, null, 2) + '\n');
     return 0;
   }
   const out = (line: string) => process.stdout.write(line + '\n');
@@ -23,6 +58,7 @@ export async function statusCommand(flags: { inventory: string; json?: boolean }
     out('');
     out(`hosts to retry (kubeforge up --retry-failed): ${failing.map(([n]) => n).join(', ')}`);
   }
+  if (live) out(`\n${nodesTable(live)}`);
   if (last.kubeconfigPath) out(`\nkubeconfig: ${last.kubeconfigPath}`);
   return 0;
 }

@@ -4,7 +4,8 @@ import { formatError, InputError, InterruptedError } from '../../errors.js';
 import { loadInventory } from '../../inventory/index.js';
 import { hostsToRetry, newRunId, readState, writeRun } from '../../ledger/ledger.js';
 import { loadPlaybooks } from '../../playbook/load.js';
-import { planCluster, parseDuration } from '../../playbook/plan.js';
+import { planCluster, planHost, parseDuration } from '../../playbook/plan.js';
+import { bundleContents } from '../../bundle/contents.js';
 import { defaultKubeconfigPath, up } from '../../run/orchestrate.js';
 import type { RunEvents } from '../../run/outcome.js';
 import { sshConnector } from '../../ssh/remote.js';
@@ -27,6 +28,7 @@ export interface UpFlags {
   json?: boolean;
   playbooks?: string;
   askSudoPassword?: boolean;
+  wait: string;
 }
 
 function positiveInt(flag: string, value: string): number {
@@ -62,8 +64,15 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       throw new InputError('--step-timeout', `"${flags.stepTimeout}" is not a duration`, 'e.g. 90s or 10m');
     }
   }
+  let waitReadyMs: number;
+  try {
+    waitReadyMs = parseDuration(flags.wait);
+  } catch {
+    throw new InputError('--wait', `"${flags.wait}" is not a duration`, 'e.g. 5m, 90s, or 0s not to wait for Ready nodes');
+  }
   const playbooks = await loadPlaybooks(flags.playbooks);
   const plans = planCluster(cluster, playbooks);
+  const contents = await bundleContents(cluster);
 
   let only: Set<string> | undefined;
   if (flags.retryFailed && flags.limit) throw new InputError('--retry-failed', 'cannot be combined with --limit');
@@ -118,6 +127,9 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       ...(only ? { only } : {}),
       kubeconfigPath: defaultKubeconfigPath(cluster),
       ...(maxFailures !== undefined ? { maxFailures } : {}),
+      waitReadyMs,
+      bundleContents: contents,
+      replan: (plan, facts) => planHost(cluster, plan.host, playbooks, { hostFacts: { ...(facts.binaries.kubelet ? { kubeletPath: facts.binaries.kubelet } : {}) } }),
     });
     await uiDone;
     const interrupted = controller.signal.aborted;
@@ -141,17 +153,28 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       out('');
       out(summaryTable(result.hosts));
       out('');
+      for (const h of result.hosts) for (const w of h.warnings ?? []) out(`${h.host} warning: ${w}`);
+      if (result.preflightFailed) {
+        out('preflight: nothing was changed on any host. Fix these, then run `kubeforge up` again:');
+        for (const h of result.hosts) {
+          const pre = h.steps.find((s) => s.key === 'preflight' && s.status === 'failed');
+          if (pre?.error) out(`  ${h.host}: ${pre.error.message}\n    fix: ${pre.error.hint ?? ''}`);
+        }
+      }
+      if (!cluster.network && result.kubeconfigPath) {
+        out('warning: no network add-on (network.manifest): the nodes stay NotReady and CoreDNS Pending until you apply one (README "Network add-on")');
+      }
       for (const h of result.hosts.filter((x) => x.status === 'failed')) {
         const failed = h.steps.find((s) => s.status === 'failed');
         if (failed?.error?.output) out(`${h.host} ${failed.key} output (last lines):\n${indent(failed.error.output)}`);
-        if (failed?.error?.hint) out(`${h.host} hint: ${failed.error.hint}`);
+        if (failed?.error?.hint && failed.key !== 'preflight') out(`${h.host} hint: ${failed.error.hint}`);
       }
       // Commands to copy and paste: a path with a space or a quote must stay one word.
       if (result.kubeconfigPath) out(`kubeconfig: ${result.kubeconfigPath} (mode 0600)  —  export KUBECONFIG=${shellQuote(result.kubeconfigPath)}`);
       out(`took ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s; ledger: ${displayPath(ledgerFile)}`);
       if (!allOk && !interrupted) out(`fix the cause, then rerun the failed hosts only: kubeforge up -i ${shellQuote(flags.inventory)} --retry-failed`);
     } else {
-      out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
+      out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason, ...(h.node ? { node: h.node } : {}), ...(h.warnings ? { warnings: h.warnings } : {}) })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
     }
     return exitCode;
   } catch (e) {

@@ -1,0 +1,145 @@
+// Facts about a host, gathered once per run in one round trip right after the root-access
+// check, and handed to the preflight and the planner: nothing later re-probes what is here.
+import type { Remote } from './remote.js';
+
+/** Binaries kubeadm's preflight looks for in PATH, and the ones kubeforge itself needs. */
+export const PROBED_BINARIES = [
+  'iptables',
+  'conntrack',
+  'crictl',
+  'ip',
+  'mount',
+  'nsenter',
+  'ebtables',
+  'ethtool',
+  'socat',
+  'tc',
+  'touch',
+  'kubeadm',
+  'kubelet',
+  'kubectl',
+  'apt-get',
+  'dpkg',
+  'dnf',
+  'yum',
+  'zypper',
+] as const;
+export type ProbedBinary = (typeof PROBED_BINARIES)[number];
+
+export interface HostFacts {
+  /** /etc/os-release ID and ID_LIKE, e.g. "debian", "ubuntu debian". */
+  osId: string;
+  osLike: string;
+  osVersion: string;
+  arch: string;
+  hostname: string;
+  /** CPUs this process may run on (what Go's runtime.NumCPU, and so kubeadm, counts). */
+  cpus: number;
+  /** MemTotal in MiB. */
+  memoryMiB: number;
+  /** "cgroup2fs" on a unified (v2) hierarchy; anything else is v1 or hybrid. */
+  cgroupFs: string;
+  kernelRelease: string;
+  /** Where the kernel config can be read from (kubeadm's SystemVerification needs one), or "". */
+  kernelConfig: string;
+  /** Absolute path of each probed binary in root's PATH, or undefined. */
+  binaries: Partial<Record<ProbedBinary, string>>;
+  /** TCP ports something listens on (IPv4 and IPv6). */
+  listeningPorts: Set<number>;
+  /** The API server this host's kubelet.conf points at, when it is already a cluster member. */
+  memberOf?: string;
+  /** /var/lib/etcd exists and is not empty (kubeadm's DirAvailable--var-lib-etcd). */
+  etcdDataPresent: boolean;
+  /** Swap devices in use. */
+  swapDevices: number;
+}
+
+// Read-only: prints KEY=VALUE lines. PATH is set as root's login shell would have it, so a
+// binary in /usr/sbin counts even when sudo's secure_path would be narrower.
+const GATHER = `
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+if [ -r /etc/os-release ]; then . /etc/os-release; fi
+echo "os_id=\${ID:-}"
+echo "os_like=\${ID_LIKE:-}"
+echo "os_version=\${VERSION_ID:-}"
+echo "arch=$(uname -m)"
+echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
+echo "cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
+echo "mem_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)"
+echo "cgroup_fs=$(stat -fc %T /sys/fs/cgroup 2>/dev/null)"
+kr=$(uname -r)
+echo "kernel_release=$kr"
+kc=
+for f in /proc/config.gz "/boot/config-$kr" "/lib/modules/$kr/config"; do
+  if [ -r "$f" ]; then kc=$f; break; fi
+done
+echo "kernel_config=$kc"
+for b in $KF_BINARIES; do
+  p=$(command -v "$b" 2>/dev/null || true)
+  case "$p" in /*) echo "bin_$b=$p" ;; esac
+done
+ports=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { split($2, a, ":"); print a[2] }' | sort -u | tr '\\n' ' ')
+echo "listen_hex=$ports"
+if [ -f /etc/kubernetes/kubelet.conf ]; then
+  echo "member_of=$(awk '$1 == "server:" { print $2; exit }' /etc/kubernetes/kubelet.conf)"
+fi
+if [ -d /var/lib/etcd ] && [ -n "$(ls -A /var/lib/etcd 2>/dev/null)" ]; then echo "etcd_data=1"; fi
+echo "swap=$(awk 'NR > 1' /proc/swaps 2>/dev/null | wc -l)"
+`;
+
+export async function gatherFacts(remote: Remote, signal: AbortSignal): Promise<HostFacts> {
+  const r = await remote.exec(GATHER, { env: { KF_BINARIES: PROBED_BINARIES.join(' ') }, signal, timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`gathering host facts failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  return parseFacts(r.stdout);
+}
+
+export function parseFacts(text: string): HostFacts {
+  const kv = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) kv.set(line.slice(0, eq), line.slice(eq + 1).trim());
+  }
+  const get = (k: string) => kv.get(k) ?? '';
+  const binaries: HostFacts['binaries'] = {};
+  for (const b of PROBED_BINARIES) {
+    const p = kv.get(`bin_${b}`);
+    if (p) binaries[b] = p;
+  }
+  const listeningPorts = new Set(
+    get('listen_hex')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((h) => parseInt(h, 16))
+      .filter((n) => Number.isFinite(n)),
+  );
+  const memberOf = kv.get('member_of');
+  return {
+    osId: get('os_id'),
+    osLike: get('os_like'),
+    osVersion: get('os_version'),
+    arch: get('arch'),
+    hostname: get('hostname'),
+    cpus: Number(get('cpus')) || 0,
+    memoryMiB: Math.floor((Number(get('mem_kb')) || 0) / 1024),
+    cgroupFs: get('cgroup_fs'),
+    kernelRelease: get('kernel_release'),
+    kernelConfig: get('kernel_config'),
+    binaries,
+    listeningPorts,
+    ...(memberOf ? { memberOf } : {}),
+    etcdDataPresent: get('etcd_data') === '1',
+    swapDevices: Number(get('swap')) || 0,
+  };
+}
+
+/** The host's package family, from os-release and the tools present. */
+export type PackageFamily = 'apt' | 'dnf' | 'yum' | 'zypper' | 'none';
+
+export function packageFamily(facts: HostFacts): PackageFamily {
+  if (facts.binaries['apt-get'] && facts.binaries.dpkg) return 'apt';
+  if (facts.binaries.dnf) return 'dnf';
+  if (facts.binaries.yum) return 'yum';
+  if (facts.binaries.zypper) return 'zypper';
+  return 'none';
+}
