@@ -50,6 +50,10 @@ export class Fleet {
   get dir(): string {
     return slotDir(this.record.slot);
   }
+  /** This machine's address on the fleet bridge: the hosts' gateway, where the test process can serve them. */
+  get gateway(): string {
+    return this.record.gateway;
+  }
   /** Private key (ed25519, no passphrase) every host accepts for root. */
   get clientKey(): string {
     return this.record.clientKey;

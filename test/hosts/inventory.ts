@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import type { Artifacts } from './artifacts.js';
 import type { Fleet } from './fleet.js';
 import type { TestHost } from './host.js';
+import type { NodeArtifacts } from './node-artifacts.js';
 
 export interface FleetInventoryOptions {
   artifacts: Artifacts;
@@ -14,6 +15,13 @@ export interface FleetInventoryOptions {
   /** How many of `hosts` (from the first) are control planes. Default 1. */
   controlPlanes?: number;
   clusterName?: string;
+  /**
+   * Node prerequisites (node-artifacts.ts; default: artifacts.node): the kubeadm image archive replaces the busybox one,
+   * and crictl, the CNI plugins and the Flannel-shaped add-on come from these artifacts.
+   */
+  node?: NodeArtifacts;
+  /** With `node`: OS packages from the offline bundle (default) or from the hosts' apt. */
+  osPackages?: 'bundle' | 'apt';
   /** Merged over the generated document (shallow, per top-level section). */
   overrides?: Record<string, unknown>;
 }
@@ -50,6 +58,21 @@ export async function writeFleetInventory(fleet: Fleet, dir: string, opts: Fleet
       role: i < controlPlanes ? 'control-plane' : 'worker',
     })),
   };
+  const node = opts.node ?? opts.artifacts.node;
+  if (node) {
+    // podSubnet stays kubeforge's default 10.244.0.0/16, which the Flannel manifest uses.
+    doc.kubernetes = {
+      ...(doc.kubernetes as Record<string, unknown>),
+      images: [node.kubeadmImageArchive],
+      criTools: node.criTools,
+      cniPlugins: node.cniPlugins,
+    };
+    doc.network = { manifest: node.flannelManifest };
+    if ((opts.osPackages ?? 'bundle') === 'bundle') doc.osPackages = { bundle: node.osPackagesBundle };
+  } else {
+    // The archive holds only a test image: the hosts are not meant to run kubeadm from it.
+    doc.kubernetes = { ...(doc.kubernetes as Record<string, unknown>), offline: false };
+  }
   for (const [key, value] of Object.entries(opts.overrides ?? {})) {
     const base = doc[key];
     doc[key] = base && typeof base === 'object' && !Array.isArray(base) && value && typeof value === 'object' && !Array.isArray(value) ? { ...base, ...value } : value;

@@ -23,6 +23,36 @@ const INCLUDE = [
 
 const LAYOUT_VERSION = 1;
 
+/**
+ * What real kubeadm's preflight wants on a node and a minimal cloud image lacks: kubeforge
+ * installs these itself (online with apt, or offline from an OS-packages bundle), so the
+ * root filesystem must NOT have them, or the tests of that step prove nothing.
+ */
+export const NODE_PREREQUISITE_PACKAGES = ['iptables', 'conntrack', 'ebtables', 'ethtool', 'socat'] as const;
+
+/** Fails loudly when the root filesystem has any of the node prerequisites, or lacks apt/dpkg. */
+export async function assertMinimalRootfs(root: string): Promise<void> {
+  const found: string[] = [];
+  for (const name of NODE_PREREQUISITE_PACKAGES) {
+    for (const dir of ['usr/sbin', 'usr/bin', 'sbin', 'bin']) {
+      if (await pathExists(path.join(root, dir, name))) found.push(`/${dir}/${name}`);
+    }
+  }
+  const status = await fs.readFile(path.join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
+  for (const name of NODE_PREREQUISITE_PACKAGES) {
+    if (new RegExp(`^Package: ${name}\\n(?:[^\\n]+\\n)*?Status: install ok installed$`, 'm').test(status)) found.push(`package ${name}`);
+  }
+  if (found.length > 0) {
+    throw new Error(
+      `the test-host root filesystem ${root} has node prerequisites kubeforge must install itself: ${[...new Set(found)].join(', ')}` +
+        ' (check INCLUDE in test/hosts/rootfs.ts and what debootstrap pulls in)',
+    );
+  }
+  for (const tool of ['usr/bin/apt-get', 'usr/bin/dpkg']) {
+    if (!(await pathExists(path.join(root, tool)))) throw new Error(`the test-host root filesystem ${root} has no /${tool}`);
+  }
+}
+
 export function rootfsKey(): string {
   return createHash('sha256')
     .update(JSON.stringify({ INCLUDE, LAYOUT_VERSION, suite: 'bookworm' }))
@@ -73,6 +103,7 @@ export async function ensureRootfs(log: (line: string) => void = () => {}): Prom
       mirror,
     ]);
     await prepare(tmp);
+    await assertMinimalRootfs(tmp);
     await fs.writeFile(path.join(tmp, '.kubeforge-rootfs-ready'), `${new Date().toISOString()}\n`);
     await fs.rename(tmp, final);
     return final;
