@@ -39,7 +39,7 @@ const TABLE: Record<number, ImageSet[]> = {
   32: [{ fromPatch: 0, etcd: '3.5.16-0', coredns: 'v1.11.3', pause: '3.10' }],
   33: [{ fromPatch: 0, etcd: '3.5.21-0', coredns: 'v1.12.0', pause: '3.10' }],
   34: [{ fromPatch: 0, etcd: '3.6.4-0', coredns: 'v1.12.1', pause: '3.10.1' }],
-  35: [{ fromPatch: 0, etcd: '3.6.5-0', coredns: 'v1.13.1', pause: '3.10.1' }],
+  35: [{ fromPatch: 0, etcd: '3.6.6-0', coredns: 'v1.13.1', pause: '3.10.1' }],
 };
 
 export const SUPPORTED_MINORS = Object.keys(TABLE).map(Number);

@@ -63,12 +63,13 @@ describe('kubeforge preflight (what real kubeadm would refuse, decided before an
     expect(r.willInstall.sort()).toEqual(['conntrack', 'ebtables', 'ethtool', 'iptables', 'socat']);
   });
 
-  it('follows kubeadm per version: conntrack an error up to 1.31 and gone from 1.32, crictl an error up to 1.30 and a warning after', () => {
+  it('follows kubeadm per version: conntrack an error up to 1.31 and gone from 1.32, crictl an error up to 1.30, a warning in 1.31, gone from 1.32', () => {
     const names = (minor: number, error: boolean) => kubeadmBinaryChecks(minor).filter((c) => c.error === error).map((c) => c.binary).sort();
     expect(names(30, true)).toEqual(['conntrack', 'crictl', 'ip', 'iptables', 'mount', 'nsenter']);
     expect(names(31, true)).toEqual(['conntrack', 'ip', 'iptables', 'mount', 'nsenter']);
     expect(names(32, true)).toEqual(['ip', 'iptables', 'mount', 'nsenter']);
     expect(names(31, false)).toEqual(['crictl', 'ebtables', 'ethtool', 'socat', 'tc', 'touch']);
+    expect(names(32, false)).toEqual(['ebtables', 'ethtool', 'socat', 'tc', 'touch']);
   });
 
   it('refuses a missing crictl at 1.30 without a bundle that carries it, and only warns at 1.31', () => {

@@ -30,7 +30,8 @@ export interface BundleContents {
 /** Binaries kubeadm's InPathChecks look for, and whether a missing one is an ERROR, by version. */
 export function kubeadmBinaryChecks(minor: number): Array<{ binary: ProbedBinary; error: boolean }> {
   return [
-    { binary: 'crictl', error: minor <= 30 }, // a warning from 1.31 (kubeadm #3064)
+    // crictl: an ERROR up to 1.30, a WARNING in 1.31 (kubernetes#124685), not checked from 1.32 (#126596).
+    ...(minor <= 31 ? [{ binary: 'crictl' as const, error: minor <= 30 }] : []),
     { binary: 'ip', error: true },
     { binary: 'iptables', error: true },
     { binary: 'mount', error: true },

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { pathExists, run, sh } from './exec.js';
 import { withLock } from './lock.js';
 import { CACHE_DIR } from './paths.js';
+import { buildNodeArtifacts, type NodeArtifacts } from './node-artifacts.js';
 
 const ARTIFACTS = path.join(CACHE_DIR, 'artifacts');
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -29,6 +30,11 @@ export interface Artifacts {
   imageRef: string;
   kubernetesBundle: string;
   kubernetesVersion: string;
+  /**
+   * What a node needs beyond these (OS packages, crictl, CNI plugins, kubeadm's images, an
+   * add-on). Tests that never run kubeadm (stub playbooks) may leave it out.
+   */
+  node?: NodeArtifacts;
 }
 
 
@@ -150,8 +156,8 @@ export async function buildImageArchive(): Promise<{ path: string; ref: string }
 }
 
 /**
- * The "Kubernetes bundle" for tests: bin/kubeadm and bin/kubelet are the STAND-INS from
- * test/hosts/standins, with the Kubernetes version they pretend to be baked in.
+ * The "Kubernetes bundle" for tests: bin/kubeadm, bin/kubelet, bin/kubectl and bin/kube-apiserver-standin
+ * are the STAND-INS from test/hosts/standins, with the Kubernetes version they pretend to be baked in.
  */
 export async function buildKubernetesStandinBundle(kubernetesVersion: string): Promise<string> {
   const src = standinsDir();
@@ -159,14 +165,21 @@ export async function buildKubernetesStandinBundle(kubernetesVersion: string): P
   const stage = path.join(ARTIFACTS, 'work', `kubernetes-standin-${kubernetesVersion}`);
   await fs.rm(stage, { recursive: true, force: true });
   await fs.mkdir(path.join(stage, 'bin'), { recursive: true });
-  for (const tool of ['kubeadm', 'kubelet']) {
+  const tools: Array<[source: string, installed: string]> = [
+    ['kubeadm', 'kubeadm'],
+    ['kubelet', 'kubelet'],
+    ['kubectl', 'kubectl'],
+    ['kube-apiserver', 'kube-apiserver-standin'],
+  ];
+  for (const [tool, name] of tools) {
     const text = await fs.readFile(path.join(src, tool), 'utf8');
     const baked = bakeVersion(text, kubernetesVersion);
-    await fs.writeFile(path.join(stage, 'bin', tool), baked, { mode: 0o755 });
+    await fs.writeFile(path.join(stage, 'bin', name), baked, { mode: 0o755 });
   }
   await fs.writeFile(
     path.join(stage, 'STANDIN-README.txt'),
-    'This is NOT Kubernetes. bin/kubeadm and bin/kubelet are test stand-ins from kubeforge\'s test harness.\n',
+    'This is NOT Kubernetes. bin/kubeadm, bin/kubelet, bin/kubectl and bin/kube-apiserver-standin are test\n'
+    + 'stand-ins from kubeforge\'s test harness (see test/hosts/standins/README.md).\n',
   );
   await tarGz(stage, out, ['bin', 'STANDIN-README.txt']);
   return out;
@@ -185,7 +198,9 @@ export async function buildArtifacts(kubernetesVersion = '1.30.2'): Promise<Arti
     const containerd = await buildContainerdBundle();
     const image = await buildImageArchive();
     const kubernetesBundle = await buildKubernetesStandinBundle(kubernetesVersion);
+    const node = await buildNodeArtifacts(kubernetesVersion);
     return {
+      node,
       containerdBundle: containerd.path,
       containerdVersion: containerd.version,
       imageArchive: image.path,
