@@ -1,5 +1,6 @@
 // `kubeforge up` end to end: an inventory of 3 full hosts (1 control plane, 2 workers) becomes
-// a cluster on containerd; a second run changes nothing.
+// a cluster on containerd, every node Ready in the stand-in API server, with everything kubeadm
+// needs installed offline (OS packages, crictl, CNI plugins, images); a second run changes nothing.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,12 +19,29 @@ interface StandinCall {
   exit_code?: number;
   exit?: number;
   documents?: Array<Record<string, unknown>>;
+  preflightErrors?: string[];
+  preflightWarnings?: string[];
   [key: string]: unknown;
 }
 
 async function standinLog(host: TestHost): Promise<StandinCall[]> {
   const text = await host.sh('cat /var/log/kubeadm-standin.log 2>/dev/null || true');
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as StandinCall);
+}
+
+async function kubectlLog(host: TestHost): Promise<StandinCall[]> {
+  const text = await host.sh('cat /var/log/kubectl-standin.log 2>/dev/null || true');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as StandinCall);
+}
+
+/** The nodes as the stand-in API server has them, asked with kubectl on the control plane. */
+async function kubectlNodes(cp: TestHost): Promise<Array<{ name: string; ready: string }>> {
+  const list = JSON.parse(await cp.sh('kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json')) as {
+    items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }> } }>;
+  };
+  return list.items
+    .map((n) => ({ name: n.metadata.name, ready: n.status.conditions.find((c) => c.type === 'Ready')?.status ?? 'none' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
@@ -63,7 +81,8 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
       expect(await host.sh('systemctl show -p MainPID --value containerd | xargs -I{} cat /proc/{}/comm')).toBe('containerd');
       const dump = await host.sh('containerd config dump');
       expect(dump).toMatch(/SystemdCgroup = true/);
-      expect(dump).toMatch(/sandbox_image = "registry\.k8s\.io\/pause:3\.10"/);
+      // The pause image kubeadm 1.30 expects (3.9), not a later one.
+      expect(dump).toMatch(/sandbox_image = "registry\.k8s\.io\/pause:3\.9"/);
       const grpc = /\[grpc\][^[]*?address = "([^"]+)"/.exec(dump)?.[1];
       expect(grpc).toBe('/run/containerd/containerd.sock');
       const crictl = parseYaml(await host.sh('cat /etc/crictl.yaml')) as Record<string, string>;
@@ -116,6 +135,48 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
     expect(await fs.readFile(file, 'utf8')).toBe(await fleet.full[0]!.sh('cat /etc/kubernetes/admin.conf').then((s) => s + '\n'));
   });
 
+  it('installs what kubeadm needs from the offline OS-packages bundle: iptables, conntrack, ebtables, ethtool, socat, and crictl', async () => {
+    for (const host of fleet.full.slice(0, 3)) {
+      expect(await host.sh('for b in iptables conntrack ebtables ethtool socat crictl; do command -v $b >/dev/null || echo "missing $b"; done; true'), host.name).toBe('');
+      expect(await host.sh("dpkg-query -W -f='${Status}\\n' iptables conntrack socat")).toBe('install ok installed\ninstall ok installed\ninstall ok installed');
+      // Nothing came from a mirror: the hosts have none they can reach.
+      expect(await host.sh('ls /var/lib/apt/lists | grep -c _Packages || true')).toBe('0');
+    }
+  });
+
+  it('puts the real CNI plugins in /opt/cni/bin and makes every node name resolvable on every node', async () => {
+    for (const host of fleet.full.slice(0, 3)) {
+      for (const plugin of ['loopback', 'bridge', 'host-local', 'portmap']) {
+        expect(await host.sh(`head -c 4 /opt/cni/bin/${plugin} | od -An -c | tr -d ' '`), `${host.name} ${plugin}`).toBe('177ELF');
+      }
+      for (const other of fleet.full.slice(0, 3)) {
+        expect(await host.sh(`getent ahostsv4 ${other.name} | awk '{ print $1 }' | sort -u`).then((s) => s.split('\n')), `${other.name} on ${host.name}`).toContain(other.address);
+      }
+      expect(await host.sh('grep -c "^# BEGIN kubeforge cluster e2e " /etc/hosts')).toBe('1');
+    }
+  });
+
+  it('passes kubeadm\'s preflight with no error and no warning it could avoid, on init and every join', async () => {
+    for (const host of fleet.full.slice(0, 3)) {
+      const calls = (await standinLog(host)).filter((c) => c.argv[0] === 'init' || c.argv[0] === 'join');
+      expect(calls, host.name).toHaveLength(1);
+      expect(calls[0]!.preflightErrors ?? [], host.name).toEqual([]);
+      expect(calls[0]!.preflightWarnings ?? [], host.name).toEqual([]);
+    }
+  });
+
+  it('applies the network add-on once and ends with every node Ready in the API server', async () => {
+    const cp = fleet.full[0]!;
+    expect(await kubectlNodes(cp)).toEqual(fleet.full.slice(0, 3).map((h) => ({ name: h.name, ready: 'True' })));
+    const applies = (await kubectlLog(cp)).filter((c) => c.argv.includes('apply'));
+    expect(applies).toHaveLength(1);
+    for (const host of fleet.full.slice(0, 3)) {
+      expect(firstRun.stdout).toMatch(new RegExp(`^${host.name}\\s+\\S+\\s+ok\\s+Ready\\s`, 'm'));
+      // Flannel's CNI config, written where the kubelet (and containerd) look for it.
+      expect(await host.sh('cat /etc/cni/net.d/10-flannel.conflist')).toContain('"type": "flannel"');
+    }
+  });
+
   it('changes nothing on a second run: every step unchanged, no new kubeadm call but `version`', async () => {
     // The kubernetes/verify step asks `kubeadm version` on every run; nothing else may be called.
     const changingCalls = async (h: TestHost) => (await standinLog(h)).filter((c) => c.argv[0] !== 'version').length;
@@ -135,6 +196,7 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
       expect(h.steps.map((s) => s.key)).toContain(h.host === 'full-1' ? 'cluster/init' : 'cluster/join');
     }
     expect(await Promise.all(hosts.map(changingCalls))).toEqual(before);
+    expect((await kubectlLog(fleet.full[0]!)).filter((c) => c.argv.includes('apply'))).toHaveLength(1);
     expect(await Promise.all(hosts.map((h) => h.sh('stat -c %Y /etc/containerd/config.toml /usr/local/bin/containerd; systemctl show -p ExecMainStartTimestamp --value containerd')))).toEqual(mtimes);
   });
 
@@ -147,10 +209,13 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
     const ledger = JSON.parse(await fs.readFile(path.join(dir, '.kubeforge', 'last-run.json'), 'utf8')) as {
       hosts: Array<{ host: string; steps: Array<{ key: string; status: string }> }>;
     };
+    // The others change one thing only: the new node's name in their /etc/hosts block.
     for (const h of ledger.hosts.filter((x) => x.host !== added.name)) {
-      for (const s of h.steps) expect(['unchanged', 'verified'], `${h.host} ${s.key}`).toContain(s.status);
+      for (const s of h.steps) expect(s.key === 'prepare/hosts-file' ? ['changed'] : ['unchanged', 'verified'], `${h.host} ${s.key}`).toContain(s.status);
     }
-    expect(ledger.hosts.find((h) => h.host === added.name)!.steps.at(-1)).toMatchObject({ key: 'cluster/join', status: 'changed' });
+    for (const h of fleet.full) expect(await h.sh(`getent ahostsv4 ${added.name} | awk '{ print $1 }' | sort -u`).then((s) => s.split('\n'))).toContain(added.address);
+    expect(await kubectlNodes(cp)).toEqual(fleet.full.map((h) => ({ name: h.name, ready: 'True' })));
+    expect(ledger.hosts.find((h) => h.host === added.name)!.steps.find((st) => st.key === 'cluster/join')).toMatchObject({ status: 'changed' });
     // The init token may have expired: a fresh one was minted on the init host, and the new
     // host joined with exactly that one.
     const cpCalls = await standinLog(cp);
