@@ -1,6 +1,6 @@
 // kubectl on the init host, with the admin kubeconfig kubeadm init wrote: how kubeforge waits
 // for the API server, applies the network add-on and reads the nodes' readiness.
-import { remoteBundlePath, REMOTE_MARKER_DIR } from '../playbook/plan.js';
+import { remoteBundlePath, REMOTE_STATE_DIR } from '../playbook/plan.js';
 import type { Bundle } from '../model.js';
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
 import { ADMIN_CONF } from './kubeadm.js';
@@ -33,7 +33,9 @@ export async function waitForApiServer(remote: Remote, ctx: KubectlContext, time
   }
 }
 
-const ADDON_MARKER = `${REMOTE_MARKER_DIR}/cluster.network-addon`;
+/** A cluster-level record on the init host, apart from the per-host step markers. */
+const CLUSTER_DIR = `${REMOTE_STATE_DIR}/cluster`;
+const ADDON_MARKER = `${CLUSTER_DIR}/network-addon`;
 
 /**
  * Applies the network add-on manifest once: the manifest's sha256 is kept in a marker on the
@@ -42,7 +44,9 @@ const ADDON_MARKER = `${REMOTE_MARKER_DIR}/cluster.network-addon`;
 export async function applyNetworkAddon(remote: Remote, manifest: Bundle, ctx: KubectlContext): Promise<'changed' | 'unchanged'> {
   const marker = await remote.exec('cat "$KF_MARKER" 2>/dev/null || true', { env: { KF_MARKER: ADDON_MARKER }, signal: ctx.signal });
   if (marker.stdout.trim() === manifest.sha256) return 'unchanged';
-  const remotePath = remoteBundlePath(manifest);
+  // Kept with the cluster's record, not among the bundles every host holds alike.
+  const remotePath = `${CLUSTER_DIR}/${remoteBundlePath(manifest).split('/').pop()}`;
+  await remote.exec('umask 022; mkdir -p "$KF_DIR"', { env: { KF_DIR: CLUSTER_DIR }, signal: ctx.signal });
   await remote.upload(manifest.path, remotePath, { sha256: manifest.sha256, size: manifest.size, mode: 0o644, signal: ctx.signal });
   const r = await kubectl(remote, ctx, 'apply -f "$KF_MANIFEST"', { KF_MANIFEST: remotePath }, 180_000);
   if (r.code !== 0) {

@@ -10,6 +10,7 @@ import { buildArtifacts, type Artifacts } from '../hosts/artifacts.js';
 import { startFleet, type Fleet } from '../hosts/fleet.js';
 import type { TestHost } from '../hosts/host.js';
 import { writeFleetInventory } from '../hosts/inventory.js';
+import { loadPlaybooks } from '../../src/playbook/load.js';
 import { e2eUnavailableReason, kubeforge } from './support.js';
 
 const unavailable = e2eUnavailableReason();
@@ -90,6 +91,24 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
       expect(crictl['image-endpoint']).toBe(`unix://${grpc}`);
       expect(await host.sh(`ctr --address ${grpc} plugins ls | awk '$2 == "cri" {print $NF}'`)).toBe('ok');
     }
+  });
+
+  it('refuses, with containerd 1.6 on a real host, a config.toml key containerd does not know (it drops it silently)', async () => {
+    const playbooks = await loadPlaybooks();
+    const validate = playbooks.find((p) => p.name === 'containerd')!.steps.find((st) => st.id === 'config')!.files![0]!.validate!;
+    const cp = fleet.full[0]!;
+    const good = await cp.sh('cat /etc/containerd/config.toml');
+    const misspelt = good.replace('sandbox_image =', 'sandbox_imag =');
+    expect(misspelt).not.toBe(good);
+    const check = async (text: string) => {
+      await cp.exec(`cat > /root/candidate.toml <<'EOF'\n${text}\nEOF`);
+      return cp.exec(`KF_FILE=/root/candidate.toml; export KF_FILE\n${validate}`, { allowFail: true });
+    };
+    expect((await check(good)).code).toBe(0);
+    const refused = await check(misspelt);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('plugins."io.containerd.grpc.v1.cri".sandbox_imag');
+    await cp.exec('rm -f /root/candidate.toml');
   });
 
   it('imports the offline image into the k8s.io namespace on every host', async () => {
