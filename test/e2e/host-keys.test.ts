@@ -98,7 +98,11 @@ describe.skipIf(unavailable)('host keys: checked strictly against known_hosts, t
     const file = await writeFleetInventory(fleet, dir, {
       artifacts,
       hosts: [host],
-      overrides: { ssh: { user: 'root', keyFile: fleet.clientKey, agent: false, knownHostsFile: path.join(dir, 'known_hosts'), port, connectTimeout: '10s' } },
+      overrides: {
+        ssh: { user: 'root', keyFile: fleet.clientKey, agent: false, knownHostsFile: path.join(dir, 'known_hosts'), port, connectTimeout: '10s' },
+        // kubeadm 1.30 wants crictl: the (stub) cri-tools bundle provides it, for the preflight.
+        kubernetes: { criTools: path.join(fixture.dir, 'bundles', 'crictl-v1.30.0-linux-amd64.tar.gz') },
+      },
     });
     const knownHostsFile = path.join(dir, 'known_hosts');
     await fs.writeFile(knownHostsFile, knownHosts, { mode: 0o600 });

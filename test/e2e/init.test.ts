@@ -1,7 +1,9 @@
 // `kubeforge init` end to end: the real CLI in a pseudo-terminal, answering its questions as a
 // person would, against 3 full hosts whose keys are not known yet; then `kubeforge up` with
 // the inventory it wrote. Also: a refused host key is not recorded, Ctrl-C leaves no file, and
-// the same inventory can be built from flags alone without a terminal.
+// the same inventory can be built from flags alone without a terminal. The hosts reach no
+// registry and no package mirror: the answers name the node artifacts (kubeadm's images, crictl,
+// the CNI plugins, a Flannel-shaped add-on and the OS packages bundle), as a real offline user's would.
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { fingerprintOf } from '../../src/ssh/index.js';
 import { buildArtifacts, type Artifacts } from '../hosts/artifacts.js';
 import { startFleet, type Fleet } from '../hosts/fleet.js';
 import type { TestHost } from '../hosts/host.js';
+import type { NodeArtifacts } from '../hosts/node-artifacts.js';
 import { KEYS, PtySession } from '../hosts/pty.js';
 import { CLI, e2eUnavailableReason, kubeforge } from './support.js';
 
@@ -21,7 +24,9 @@ const unavailable = e2eUnavailableReason();
 interface Inventory {
   cluster: { name: string };
   kubernetes: Record<string, unknown>;
+  network?: Record<string, unknown>;
   containerd: Record<string, unknown>;
+  osPackages?: Record<string, unknown>;
   ssh: Record<string, unknown>;
   hosts: Array<{ name: string; address: string; role: string }>;
 }
@@ -29,10 +34,13 @@ interface Inventory {
 describe.skipIf(unavailable)('kubeforge init on 3 full hosts', () => {
   let fleet: Fleet;
   let artifacts: Artifacts;
+  let node: NodeArtifacts;
   let dir: string;
 
   beforeAll(async () => {
     [fleet, artifacts] = await Promise.all([startFleet({ full: 3 }), buildArtifacts('1.30.2')]);
+    if (!artifacts.node) throw new Error('buildArtifacts built no node artifacts');
+    node = artifacts.node;
     dir = await mkdtemp(path.join(os.tmpdir(), 'kf-init-'));
   });
 
@@ -51,6 +59,22 @@ describe.skipIf(unavailable)('kubeforge init on 3 full hosts', () => {
     return { home, env, knownHosts: path.join(home, '.ssh', 'known_hosts') };
   }
 
+  /** What both ways of running the wizard write about the artifacts (all absolute paths). */
+  const expectedArtifacts = () => ({
+    kubernetes: {
+      version: '1.30.2',
+      bundle: artifacts.kubernetesBundle,
+      // kubeadm's images (and the add-on's): the hosts reach no registry.
+      images: [node.kubeadmImageArchive],
+      offline: true,
+      criTools: node.criTools,
+      cniPlugins: node.cniPlugins,
+    },
+    network: { manifest: node.flannelManifest },
+    containerd: { bundle: artifacts.containerdBundle },
+    osPackages: { bundle: node.osPackagesBundle },
+  });
+
   const fingerprint = (h: TestHost) => fingerprintOf(Buffer.from(h.record.hostKeyPublic.split(' ')[1]!, 'base64'));
 
   /** The questions before the hosts, answered with the test artifacts. */
@@ -62,9 +86,14 @@ describe.skipIf(unavailable)('kubeforge init on 3 full hosts', () => {
     term.type(KEYS.down.repeat(supportedKubernetesMinors().indexOf('1.30')));
     await term.answer('1.30.x', '');
     await term.answer('Kubernetes 1.30 release', '1.30.2');
-    await term.answer('Image archive for every host', artifacts.imageArchive);
+    await term.answer('Image archive for every host', node.kubeadmImageArchive);
     await term.answer('empty when done', '');
+    await term.answer("the hosts' only source of images", 'y');
     await term.answer('containerd bundle', artifacts.containerdBundle);
+    await term.answer('cri-tools release tarball', node.criTools);
+    await term.answer('CNI plugins tarball', node.cniPlugins);
+    await term.answer('Network add-on manifest (kube-flannel.yml, calico.yaml); without one nodes stay NotReady', node.flannelManifest);
+    await term.answer('OS packages bundle', node.osPackagesBundle);
     await term.answer('SSH user on the hosts', '');
     await term.answer('How does kubeforge log in?', ''); // the first choice: ~/.ssh/id_ed25519
   }
@@ -98,6 +127,8 @@ describe.skipIf(unavailable)('kubeforge init on 3 full hosts', () => {
     const text = await readFile(file, 'utf8');
     expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=.*schema\/inventory\.schema\.json$/);
     const written = parseYaml(text) as Inventory;
+    expect({ kubernetes: written.kubernetes, network: written.network, containerd: written.containerd, osPackages: written.osPackages }).toEqual(expectedArtifacts());
+    expect(text).toContain('  # cri-tools release tarball (crictl at its top level) -> /usr/local/bin/crictl');
     expect(written.hosts).toEqual([
       { name: 'full-1', address: fleet.full[0]!.address, role: 'control-plane' },
       { name: 'full-2', address: fleet.full[1]!.address, role: 'worker' },
@@ -154,8 +185,13 @@ describe.skipIf(unavailable)('kubeforge init on 3 full hosts', () => {
       '--accept-new-host-keys',
       '--kubernetes-bundle', artifacts.kubernetesBundle,
       '--kubernetes-version', '1.30.2',
-      '--image', artifacts.imageArchive,
+      '--image', node.kubeadmImageArchive,
+      '--offline',
       '--containerd-bundle', artifacts.containerdBundle,
+      '--cri-tools', node.criTools,
+      '--cni-plugins', node.cniPlugins,
+      '--network-manifest', node.flannelManifest,
+      '--os-packages', node.osPackagesBundle,
     ];
     const built = await kubeforge(args, { env, cwd: path.dirname(file) });
     expect(built.code, built.stdout + built.stderr).toBe(0);
@@ -164,8 +200,7 @@ describe.skipIf(unavailable)('kubeforge init on 3 full hosts', () => {
     // What the wizard test answers in the terminal, given as flags instead.
     expect(parseYaml(await readFile(file, 'utf8'))).toEqual({
       cluster: { name: 'e2e-init' },
-      kubernetes: { version: '1.30.2', bundle: artifacts.kubernetesBundle, images: [artifacts.imageArchive] },
-      containerd: { bundle: artifacts.containerdBundle },
+      ...expectedArtifacts(),
       ssh: { user: 'root', port: 22, keyFile: '~/.ssh/id_ed25519', agent: false },
       hosts: fleet.full.map((h, i) => ({ name: h.name, address: h.address, role: i === 0 ? 'control-plane' : 'worker' })),
     });

@@ -28,9 +28,23 @@ export interface HostAnswer {
 
 export interface InitAnswers {
   clusterName: string;
-  kubernetes: { version: string; bundle?: BundleAnswer; images: BundleAnswer[] };
+  kubernetes: {
+    version: string;
+    bundle?: BundleAnswer;
+    images: BundleAnswer[];
+    /** Only with image archives: true when they are the hosts' only source of images (written false when unset). */
+    offline?: boolean;
+    /** cri-tools release tarball (crictl). */
+    criTools?: BundleAnswer;
+    /** containernetworking-plugins release tarball. */
+    cniPlugins?: BundleAnswer;
+  };
+  /** The network add-on's manifest; without it nodes stay NotReady. */
+  network?: { manifest: BundleAnswer };
   /** version only when the bundle's file name does not tell it. */
   containerd: { bundle: BundleAnswer; version?: string };
+  /** A tarball of .deb files for hosts without a package mirror. */
+  osPackages?: { bundle: BundleAnswer };
   ssh: {
     user: string;
     port: number;

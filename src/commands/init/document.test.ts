@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { inventorySchema } from '../../inventory/schema.js';
@@ -55,6 +56,7 @@ kubernetes:
   # Defaults: podSubnet 10.244.0.0/16, serviceSubnet 10.96.0.0/12, clusterDomain cluster.local,
   # controlPlaneEndpoint <init host>:6443.
 
+# No network add-on (network.manifest): nodes stay NotReady until you apply one yourself.
 containerd:
   bundle: /srv/containerd.tar.gz # the containerd release tarball
   version: 1.7.20 # the bundle's file name does not tell it
@@ -90,6 +92,61 @@ hosts:
       const result = inventorySchema.safeParse(value);
       expect(result.error?.issues ?? []).toEqual([]);
     }
+  });
+
+  const withNodeBundles: InitAnswers = {
+    ...answers,
+    kubernetes: {
+      ...answers.kubernetes,
+      offline: true,
+      criTools: { path: './bundles/crictl-v1.30.0-linux-amd64.tar.gz' },
+      cniPlugins: { url: 'https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz', sha256: 'cd'.repeat(32) },
+    },
+    network: { manifest: { path: './bundles/kube-flannel.yml' } },
+    osPackages: { bundle: { path: './bundles/os-packages-debian12-amd64.tar' } },
+  };
+
+  it('writes crictl, the CNI plugins, the network add-on and the OS packages as inventory.example.yaml does, with comments', () => {
+    const text = renderInventory(withNodeBundles, { schemaRef: 's.json' });
+    expect(text).toContain(
+      [
+        '  offline: true',
+        '  # cri-tools release tarball (crictl at its top level) -> /usr/local/bin/crictl; kubeadm needs crictl.',
+        '  criTools: ./bundles/crictl-v1.30.0-linux-amd64.tar.gz',
+        '  # containernetworking-plugins release tarball (bridge, loopback, ...) -> /opt/cni/bin.',
+        '  cniPlugins:',
+        '    url: https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz',
+        `    sha256: ${'cd'.repeat(32)}`,
+        '  # Defaults: podSubnet 10.244.0.0/16, serviceSubnet 10.96.0.0/12, clusterDomain cluster.local,',
+        '  # controlPlaneEndpoint <init host>:6443.',
+        '',
+        '# The network add-on, applied once with kubectl after kubeadm init.',
+        'network:',
+        "  # The add-on's manifest as published (kube-flannel.yml, calico.yaml, ...); the pod CIDRs it",
+        '  # configures must equal kubernetes.podSubnet.',
+        '  manifest: ./bundles/kube-flannel.yml',
+        '',
+        'containerd:',
+        '  bundle: /srv/containerd.tar.gz # the containerd release tarball',
+        "  version: 1.7.20 # the bundle's file name does not tell it",
+        '',
+        'osPackages: # packages kubeadm and the kubelet need (iptables, conntrack, socat, ...)',
+        '  # A tarball of .deb files (with their dependencies) installed on every host that reaches no',
+        '  # package repository.',
+        '  bundle: ./bundles/os-packages-debian12-amd64.tar',
+        '',
+        'ssh: # for every host; a host may override any of these under its own ssh:',
+      ].join('\n'),
+    );
+    expect(text).not.toContain('No network add-on');
+    const value = parse(text) as Record<string, Record<string, unknown>>;
+    expect(inventorySchema.safeParse(value).error?.issues ?? []).toEqual([]);
+    // The same sections, in the same order, as the documented example.
+    const example = parse(readFileSync(new URL('../../../inventory.example.yaml', import.meta.url), 'utf8')) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(value)).toEqual(Object.keys(example));
+    const order = Object.keys(example.kubernetes!);
+    const written = Object.keys(value.kubernetes!);
+    expect(written).toEqual(order.filter((k) => written.includes(k)));
   });
 
   it('says when the hosts must bring kubeadm themselves', () => {

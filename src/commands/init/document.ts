@@ -31,7 +31,9 @@ export function inventoryDocument(answers: InitAnswers, options: DocumentOptions
   doc.commentBefore = [` yaml-language-server: $schema=${options.schemaRef}`, '', ...HEADER.map((l) => ` ${l}`)].join('\n');
 
   const root = doc.contents as YAMLMap;
-  for (const key of ['kubernetes', 'containerd', 'ssh', 'hosts']) pairIn(root, key).key.spaceBefore = true;
+  for (const key of ['kubernetes', 'network', 'containerd', 'osPackages', 'ssh', 'hosts']) {
+    if (root.has(key)) pairIn(root, key).key.spaceBefore = true;
+  }
 
   const cluster = mapAt(root, 'cluster');
   trailing(cluster, 'name', 'DNS-1123 label: lowercase letters, digits and "-"');
@@ -44,22 +46,40 @@ export function inventoryDocument(answers: InitAnswers, options: DocumentOptions
   }
   if (answers.kubernetes.images.length > 0) {
     before(kubernetes, 'images', "Image archives imported into containerd's k8s.io namespace on every host (offline installs).");
-    // The wizard does not know whether the hosts reach a registry, so it does not let the
-    // default (true with archives) demand that the archives hold every image.
+    // Written either way: left out, the default (true with archives) would demand that the
+    // archives hold every image, which only the user knows to be right.
     before(
       kubernetes,
       'offline',
       'true when the hosts reach no registry: kubeforge then checks that the archives hold every image\nkubeadm, the sandbox image and the network add-on need.',
     );
   }
+  if (answers.kubernetes.criTools) before(kubernetes, 'criTools', 'cri-tools release tarball (crictl at its top level) -> /usr/local/bin/crictl; kubeadm needs crictl.');
+  if (answers.kubernetes.cniPlugins) before(kubernetes, 'cniPlugins', 'containernetworking-plugins release tarball (bridge, loopback, ...) -> /opt/cni/bin.');
   kubernetes.comment = [
     ' Defaults: podSubnet 10.244.0.0/16, serviceSubnet 10.96.0.0/12, clusterDomain cluster.local,',
     ' controlPlaneEndpoint <init host>:6443.',
   ].join('\n');
 
+  if (answers.network) {
+    before(root, 'network', 'The network add-on, applied once with kubectl after kubeadm init.');
+    before(
+      mapAt(root, 'network'),
+      'manifest',
+      "The add-on's manifest as published (kube-flannel.yml, calico.yaml, ...); the pod CIDRs it\nconfigures must equal kubernetes.podSubnet.",
+    );
+  } else {
+    before(root, 'containerd', 'No network add-on (network.manifest): nodes stay NotReady until you apply one yourself.');
+  }
+
   const containerd = mapAt(root, 'containerd');
   trailing(containerd, 'bundle', 'the containerd release tarball');
   if (answers.containerd.version) trailing(containerd, 'version', "the bundle's file name does not tell it");
+
+  if (answers.osPackages) {
+    trailing(root, 'osPackages', 'packages kubeadm and the kubelet need (iptables, conntrack, socat, ...)', true);
+    before(mapAt(root, 'osPackages'), 'bundle', 'A tarball of .deb files (with their dependencies) installed on every host that reaches no\npackage repository.');
+  }
 
   const ssh = mapAt(root, 'ssh');
   trailing(root, 'ssh', 'for every host; a host may override any of these under its own ssh:', true);
@@ -82,12 +102,16 @@ function plainInventory(answers: InitAnswers): Record<string, unknown> {
     kubernetes: {
       version: kubernetes.version,
       ...(kubernetes.bundle ? { bundle: bundleValue(kubernetes.bundle) } : {}),
-      ...(kubernetes.images.length > 0 ? { images: kubernetes.images.map(bundleValue), offline: false } : {}),
+      ...(kubernetes.images.length > 0 ? { images: kubernetes.images.map(bundleValue), offline: kubernetes.offline ?? false } : {}),
+      ...(kubernetes.criTools ? { criTools: bundleValue(kubernetes.criTools) } : {}),
+      ...(kubernetes.cniPlugins ? { cniPlugins: bundleValue(kubernetes.cniPlugins) } : {}),
     },
+    ...(answers.network ? { network: { manifest: bundleValue(answers.network.manifest) } } : {}),
     containerd: {
       bundle: bundleValue(containerd.bundle),
       ...(containerd.version ? { version: containerd.version } : {}),
     },
+    ...(answers.osPackages ? { osPackages: { bundle: bundleValue(answers.osPackages.bundle) } } : {}),
     ssh: {
       user: ssh.user,
       port: ssh.port,

@@ -47,6 +47,27 @@ describe('presetFromFlags', () => {
     expect(presetFromFlags({})).toEqual({});
   });
 
+  it('maps the node bundles and --offline, keeping URL@sha256:HEX for the wizard to check', () => {
+    const digest = 'ab'.repeat(32);
+    expect(
+      presetFromFlags({
+        offline: true,
+        criTools: './crictl-v1.30.0-linux-amd64.tar.gz',
+        cniPlugins: `https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz@sha256:${digest}`,
+        networkManifest: './kube-flannel.yml',
+        osPackages: '~/bundles/os-packages.tar',
+      }),
+    ).toEqual({
+      offline: true,
+      criTools: './crictl-v1.30.0-linux-amd64.tar.gz',
+      cniPlugins: `https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz@sha256:${digest}`,
+      networkManifest: './kube-flannel.yml',
+      osPackages: '~/bundles/os-packages.tar',
+    });
+    // Without --offline the wizard asks (or, with --yes, writes offline: false with archives).
+    expect(presetFromFlags({ offline: false })).toEqual({});
+  });
+
   it('rejects a bad port and two ways of logging in', () => {
     expect(() => presetFromFlags({ port: '70000' })).toThrow('--port: "70000" is not a port number (1 to 65535)');
     expect(() => presetFromFlags({ key: 'k', agent: true })).toThrow('--key and --agent: choose one way to log in');

@@ -13,6 +13,11 @@ export interface InitFlags {
   image?: string[];
   containerdBundle?: string;
   containerdVersion?: string;
+  offline?: boolean;
+  criTools?: string;
+  cniPlugins?: string;
+  networkManifest?: string;
+  osPackages?: string;
   user?: string;
   port?: string;
   key?: string;
@@ -71,6 +76,11 @@ export function presetFromFlags(flags: InitFlags): Preset {
     ...(flags.image !== undefined ? { images: flags.image } : {}),
     ...(flags.containerdBundle !== undefined ? { containerdBundle: flags.containerdBundle } : {}),
     ...(flags.containerdVersion !== undefined ? { containerdVersion: flags.containerdVersion } : {}),
+    ...(flags.offline ? { offline: true } : {}),
+    ...(flags.criTools !== undefined ? { criTools: flags.criTools } : {}),
+    ...(flags.cniPlugins !== undefined ? { cniPlugins: flags.cniPlugins } : {}),
+    ...(flags.networkManifest !== undefined ? { networkManifest: flags.networkManifest } : {}),
+    ...(flags.osPackages !== undefined ? { osPackages: flags.osPackages } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(flags.key !== undefined ? { key: flags.key } : {}),

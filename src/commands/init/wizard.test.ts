@@ -61,6 +61,25 @@ function fakeProber(table: Record<string, FakeHost>): Prober & { calls: ProbeReq
   return Object.assign(probe, { calls });
 }
 
+/** A Flannel-shaped add-on manifest configuring this pod network. */
+const flannel = (network: string) =>
+  [
+    'apiVersion: v1',
+    'kind: ConfigMap',
+    'metadata: { name: kube-flannel-cfg, namespace: kube-flannel }',
+    'data:',
+    `  net-conf.json: '{"Network": "${network}", "Backend": {"Type": "vxlan"}}'`,
+    '---',
+    'apiVersion: apps/v1',
+    'kind: DaemonSet',
+    'metadata: { name: kube-flannel-ds, namespace: kube-flannel }',
+    'spec:',
+    '  template:',
+    '    spec:',
+    '      containers: [{ name: kube-flannel, image: docker.io/flannel/flannel:v0.25.5 }]',
+    '',
+  ].join('\n');
+
 describe('the init wizard', () => {
   let dir: string;
   let home: string;
@@ -75,9 +94,20 @@ describe('the init wizard', () => {
     await writeFile(key, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
     encryptedKey = join(dir, 'locked_ed25519');
     await writeFile(encryptedKey, utils.generateKeyPairSync('ed25519', { passphrase: 'open sesame', cipher: 'aes256-cbc', rounds: 2 }).private, { mode: 0o600 });
-    for (const file of ['kubernetes-1.30.2-linux-amd64.tar.gz', 'containerd-1.7.20-linux-amd64.tar.gz', 'not-images.tar']) {
+    for (const file of [
+      'kubernetes-1.30.2-linux-amd64.tar.gz',
+      'containerd-1.7.20-linux-amd64.tar.gz',
+      'not-images.tar',
+      'crictl-v1.30.0-linux-amd64.tar.gz',
+      'cni-plugins-linux-amd64-v1.5.1.tgz',
+      'os-packages-debian12-amd64.tar',
+    ]) {
       await writeFile(join(dir, file), 'not really a tarball: the wizard only checks that it can be read');
     }
+    // Network add-on manifests are read: they must parse, and their pod CIDR must be the inventory's.
+    await writeFile(join(dir, 'kube-flannel.yml'), flannel('10.244.0.0/16'));
+    await writeFile(join(dir, 'other-cidr.yml'), flannel('192.168.0.0/16'));
+    await writeFile(join(dir, 'broken.yml'), 'kind: ConfigMap\n  data: [\n');
     // Image archives are read: the images they name are what `up` checks for on every host.
     await mkdir(join(dir, 'image'));
     await writeFile(join(dir, 'image', 'manifest.json'), JSON.stringify([{ Config: 'c.json', RepoTags: ['example.com/app:1'], Layers: [] }]));
@@ -109,8 +139,17 @@ describe('the init wizard', () => {
     answer('Kubernetes version', ''),
     answer('Image archive', ''),
     answer('containerd bundle', 'containerd-1.7.20-linux-amd64.tar.gz'),
+    ...noNodeBundles(),
     answer('SSH user', ''),
     answer('How does kubeforge log in?', ''),
+  ];
+
+  /** The optional node bundles, all left empty. */
+  const noNodeBundles = (): Step[] => [
+    answer('cri-tools release tarball', ''),
+    answer('CNI plugins tarball', ''),
+    answer('Network add-on manifest', ''),
+    answer('OS packages bundle', ''),
   ];
 
   it('asks everything, checks typed answers, trusts a host key on yes, and the result loads as `up` loads it', async () => {
@@ -121,7 +160,9 @@ describe('the init wizard', () => {
       choose('Kubernetes version', "1.30.2 (the bundle's version)"),
       answerAfterError('Image archive for every host', 'not-images.tar', 'is not a usable image archive', 'images.tar'),
       answer('empty when done', ''),
+      confirmWith("Are these archives the hosts' only source of images", false),
       answerAfterError('containerd bundle', 'nope.tar.gz', `file ${join(dir, 'nope.tar.gz')} does not exist`, 'containerd-1.7.20-linux-amd64.tar.gz'),
+      ...noNodeBundles(),
       answer('SSH user on the hosts (root)', ''),
       choose('How does kubeforge log in?', 'key ~/.ssh/id_ed25519'),
       answerAfterError('Address of the first host', '10.0.0.300', '"10.0.0.300" is not an IPv4 address, IPv6 address or DNS name', '10.0.0.1'),
@@ -139,7 +180,7 @@ describe('the init wizard', () => {
     expect(prompts.remaining()).toBe(0);
     expect(answers).toEqual({
       clusterName: 'demo',
-      kubernetes: { version: '1.30.2', bundle: { path: './kubernetes-1.30.2-linux-amd64.tar.gz' }, images: [{ path: './images.tar' }] },
+      kubernetes: { version: '1.30.2', bundle: { path: './kubernetes-1.30.2-linux-amd64.tar.gz' }, images: [{ path: './images.tar' }], offline: false },
       containerd: { bundle: { path: './containerd-1.7.20-linux-amd64.tar.gz' } },
       ssh: { user: 'root', port: 22, auth: { kind: 'key', keyFile: '~/.ssh/id_ed25519' } },
       hosts: [
@@ -163,6 +204,99 @@ describe('the init wizard', () => {
       ['worker-b', 'worker', key],
     ]);
     expect(cluster.kubernetes.images.map((b) => b.path)).toEqual([join(dir, 'images.tar')]);
+  });
+
+  it('asks for crictl, the CNI plugins, the network add-on and the OS packages, checked like the other bundles', async () => {
+    const sha = 'ab'.repeat(32);
+    const prompts = scriptedPrompts([
+      answer('Cluster name', ''),
+      answer('Kubernetes bundle', 'kubernetes-1.30.2-linux-amd64.tar.gz'),
+      answer('Kubernetes version', ''),
+      answer('Image archive', ''),
+      answer('containerd bundle', 'containerd-1.7.20-linux-amd64.tar.gz'),
+      answerAfterError('cri-tools release tarball: crictl, which kubeadm needs', 'crictl.tgz', `file ${join(dir, 'crictl.tgz')} does not exist`, 'crictl-v1.30.0-linux-amd64.tar.gz'),
+      answerAfterError('CNI plugins tarball', 'ftp://example.com/cni.tgz', 'is not an http:// or https:// URL', 'https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz'),
+      answerAfterError('SHA-256 of cni-plugins-linux-amd64-v1.5.1.tgz', 'abc', 'a SHA-256 checksum is 64 hex digits', sha.toUpperCase()),
+      answerAfterError(
+        // (The screen is 80 columns wide: the question wraps.)
+        /Network add-on manifest \(kube-flannel\.yml, calico\.yaml\); without one nodes\s+stay NotReady/,
+        'other-cidr.yml',
+        /is not the inventory's podSubnet 10\.244\.0\.0\/16\s+\(kubeforge's default\):\s+net-conf\.json "Network" is\s+192\.168\.0\.0\/16;\s+edit\s+the\s+manifest/,
+        'kube-flannel.yml',
+      ),
+      answer(/OS packages bundle: a tarball of \.deb files, for hosts without a\s+package\s+mirror/, 'os-packages-debian12-amd64.tar'),
+      answer('SSH user', ''),
+      answer('How does kubeforge log in?', ''),
+      answer('Address of the first host', '10.0.0.1'),
+      answer('Node name', ''),
+      answer('Role of', ''),
+      answer('Address of host 2', ''),
+    ]);
+    const answers = await runWizard(deps(prompts, fakeProber({ '10.0.0.1': { facts: facts('a') } })).deps);
+    expect(prompts.remaining()).toBe(0);
+    expect(answers).toMatchObject({
+      kubernetes: {
+        images: [],
+        criTools: { path: './crictl-v1.30.0-linux-amd64.tar.gz' },
+        cniPlugins: { url: 'https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz', sha256: sha },
+      },
+      network: { manifest: { path: './kube-flannel.yml' } },
+      osPackages: { bundle: { path: './os-packages-debian12-amd64.tar' } },
+    });
+    // No archives: nothing to ask about offline, and nothing written.
+    expect(answers.kubernetes.offline).toBeUndefined();
+
+    // Written where inventory.example.yaml has them, and loaded as `up` loads them (the local ones).
+    const local = { ...answers, kubernetes: { ...answers.kubernetes, cniPlugins: { path: './cni-plugins-linux-amd64-v1.5.1.tgz' } } };
+    const text = renderInventory(local, { schemaRef: './schema.json' });
+    expect(text).toContain(
+      [
+        '  # cri-tools release tarball (crictl at its top level) -> /usr/local/bin/crictl; kubeadm needs crictl.',
+        '  criTools: ./crictl-v1.30.0-linux-amd64.tar.gz',
+        '  # containernetworking-plugins release tarball (bridge, loopback, ...) -> /opt/cni/bin.',
+        '  cniPlugins: ./cni-plugins-linux-amd64-v1.5.1.tgz',
+      ].join('\n'),
+    );
+    expect(text).toContain('\n# The network add-on, applied once with kubectl after kubeadm init.\nnetwork:\n');
+    expect(text).toContain('osPackages: # packages kubeadm and the kubelet need (iptables, conntrack, socat, ...)\n');
+    const file = join(dir, 'node-bundles.yaml');
+    await writeFile(file, text);
+    const { cluster, warnings } = await loadInventory(file, { env: { HOME: home } });
+    expect(cluster.kubernetes.criTools?.path).toBe(join(dir, 'crictl-v1.30.0-linux-amd64.tar.gz'));
+    expect(cluster.kubernetes.cniPlugins?.path).toBe(join(dir, 'cni-plugins-linux-amd64-v1.5.1.tgz'));
+    expect(cluster.network).toMatchObject({ manifest: { path: join(dir, 'kube-flannel.yml') }, podCidrs: ['10.244.0.0/16'] });
+    expect(cluster.osPackages.bundle?.path).toBe(join(dir, 'os-packages-debian12-amd64.tar'));
+    expect(warnings.join('\n')).not.toContain('no network add-on');
+  });
+
+  it('says a manifest that is not YAML is not an add-on manifest, and asks whether image archives are all the hosts have', async () => {
+    const prompts = scriptedPrompts([
+      answer('Cluster name', ''),
+      answer('Kubernetes bundle', 'kubernetes-1.30.2-linux-amd64.tar.gz'),
+      answer('Kubernetes version', ''),
+      answer('Image archive', 'images.tar'),
+      answer('empty when done', ''),
+      confirmWith("Are these archives the hosts' only source of images", true),
+      answer('containerd bundle', 'containerd-1.7.20-linux-amd64.tar.gz'),
+      answer('cri-tools release tarball', ''),
+      answer('CNI plugins tarball', ''),
+      answerAfterError('Network add-on manifest', 'broken.yml', `not a usable network add-on manifest: ${join(dir, 'broken.yml')}:`, ''),
+      answer('OS packages bundle', ''),
+      answer('SSH user', ''),
+      answer('How does kubeforge log in?', ''),
+      answer('Address of the first host', '10.0.0.1'),
+      answer('Node name', ''),
+      answer('Role of', ''),
+      answer('Address of host 2', ''),
+    ]);
+    const answers = await runWizard(deps(prompts, undefined).deps);
+    expect(prompts.remaining()).toBe(0);
+    expect(answers.kubernetes).toEqual({ version: '1.30.2', bundle: { path: './kubernetes-1.30.2-linux-amd64.tar.gz' }, images: [{ path: './images.tar' }], offline: true });
+    expect(answers.network).toBeUndefined();
+    expect(answers.osPackages).toBeUndefined();
+    const text = renderInventory(answers, { schemaRef: './schema.json' });
+    expect(text).toContain('  offline: true\n');
+    expect(text).toContain('# No network add-on (network.manifest): nodes stay NotReady until you apply one yourself.\ncontainerd:\n');
   });
 
   it('offers fix, keep or drop for a host with problems, and does what was chosen', async () => {
@@ -335,6 +469,63 @@ describe('the init wizard', () => {
         ['second', '10.0.0.2', 'worker'],
       ]);
       expect(prober.calls[0]!.settings.acceptNewHostKeys).toBe(true);
+    });
+
+    it('takes the node bundles and --offline from flags, in both bundle forms', async () => {
+      const sha = 'cd'.repeat(32);
+      const answers = await runWizard(
+        deps(
+          defaultAnswers(),
+          undefined,
+          preset({
+            images: ['images.tar'],
+            offline: true,
+            criTools: 'crictl-v1.30.0-linux-amd64.tar.gz',
+            cniPlugins: `https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz@sha256:${sha.toUpperCase()}`,
+            networkManifest: 'kube-flannel.yml',
+            osPackages: 'os-packages-debian12-amd64.tar',
+          }),
+        ).deps,
+      );
+      expect(answers).toMatchObject({
+        kubernetes: {
+          images: [{ path: './images.tar' }],
+          offline: true,
+          criTools: { path: './crictl-v1.30.0-linux-amd64.tar.gz' },
+          cniPlugins: { url: 'https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz', sha256: sha },
+        },
+        network: { manifest: { path: './kube-flannel.yml' } },
+        osPackages: { bundle: { path: './os-packages-debian12-amd64.tar' } },
+      });
+      // Without the flags: none of them, and archives not declared the only source of images.
+      const plain = await runWizard(deps(defaultAnswers(), undefined, preset({ images: ['images.tar'] })).deps);
+      expect(plain.kubernetes).toEqual({ version: '1.30.2', bundle: { path: './kubernetes-1.30.2-linux-amd64.tar.gz' }, images: [{ path: './images.tar' }], offline: false });
+      expect(plain).not.toHaveProperty('network');
+      expect(plain).not.toHaveProperty('osPackages');
+    });
+
+    it('rejects a wrong node bundle flag with the flag named, and --offline without archives', async () => {
+      await expect(runWizard(deps(defaultAnswers(), undefined, preset({ criTools: 'nope.tgz' })).deps)).rejects.toThrow(`--cri-tools: file ${join(dir, 'nope.tgz')} does not exist`);
+      await expect(runWizard(deps(defaultAnswers(), undefined, preset({ cniPlugins: 'https://example.com/cni.tgz' })).deps)).rejects.toThrow(
+        '--cni-plugins URL@sha256:HEX: no answer for "SHA-256 of cni.tgz',
+      );
+      await expect(runWizard(deps(defaultAnswers(), undefined, preset({ networkManifest: 'other-cidr.yml' })).deps)).rejects.toThrow(
+        `--network-manifest: the manifest's pod CIDR is not the inventory's podSubnet 10.244.0.0/16 (kubeforge's default): net-conf.json "Network" is 192.168.0.0/16; edit the manifest to use 10.244.0.0/16`,
+      );
+      await expect(runWizard(deps(defaultAnswers(), undefined, preset({ osPackages: 'ftp://mirror/os.tar' })).deps)).rejects.toThrow(
+        '--os-packages: "ftp://mirror/os.tar" is not an http:// or https:// URL',
+      );
+      const offline = runWizard(deps(defaultAnswers(), undefined, preset({ offline: true })).deps);
+      await expect(offline).rejects.toThrow(InputError);
+      await expect(offline).rejects.toThrow('--offline: needs image archives');
+    });
+
+    it("checks crictl's and the CNI plugins' architecture against each host", async () => {
+      const arm = fakeProber({ '10.0.0.1': { facts: facts('a', { arch: 'aarch64' }) } });
+      const failed = runWizard(
+        deps(defaultAnswers(), arm, preset({ kubernetesBundle: '', kubernetesVersion: '1.30.2', containerdBundle: 'containerd-1.7.20-linux-amd64.tar.gz', criTools: 'crictl-v1.30.0-linux-amd64.tar.gz', cniPlugins: 'cni-plugins-linux-amd64-v1.5.1.tgz', hosts: [{ address: '10.0.0.1' }] })).deps,
+      );
+      await expect(failed).rejects.toThrow(/the cri-tools bundle crictl-v1\.30\.0-linux-amd64\.tar\.gz is for amd64, this host is aarch64 \(arm64\)\n.*the CNI plugins bundle cni-plugins-linux-amd64-v1\.5\.1\.tgz is for amd64/);
     });
 
     it('fails on a host problem instead of offering choices, naming the flag that helps', async () => {

@@ -7,7 +7,7 @@ import type { InitAnswers } from './answers.js';
 import type { PathContext } from './defaults.js';
 import type { Prober } from './probe.js';
 import type { Prompts } from './prompts.js';
-import { askClusterName, askContainerd, askKubernetes } from './wizard-cluster.js';
+import { askClusterName, askContainerd, askKubernetes, askNodeBundles } from './wizard-cluster.js';
 import { askHosts } from './wizard-hosts.js';
 import { askSsh } from './wizard-ssh.js';
 
@@ -30,6 +30,13 @@ export interface Preset {
   images?: string[];
   containerdBundle?: string;
   containerdVersion?: string;
+  /** true with --offline: the image archives are the hosts' only source of images. */
+  offline?: boolean;
+  /** "" for none, like kubernetesBundle. */
+  criTools?: string;
+  cniPlugins?: string;
+  networkManifest?: string;
+  osPackages?: string;
   user?: string;
   port?: number;
   key?: string;
@@ -62,6 +69,7 @@ export async function runWizard(deps: WizardDeps): Promise<InitAnswers> {
   const clusterName = await askClusterName(deps);
   const kubernetes = await askKubernetes(deps);
   const containerd = await askContainerd(deps);
+  const node = await askNodeBundles(deps);
   const ssh = await askSsh(deps);
   const { hosts, sudoPasswordNeeded } = await askHosts(deps, {
     user: ssh.answer.user,
@@ -70,12 +78,20 @@ export async function runWizard(deps: WizardDeps): Promise<InitAnswers> {
     bundles: [
       ['containerd', containerd.bundleSource],
       ['Kubernetes', kubernetes.bundleSource],
+      ['cri-tools', node.criTools?.source],
+      ['CNI plugins', node.cniPlugins?.source],
     ],
   });
   return {
     clusterName,
-    kubernetes: kubernetes.answer,
+    kubernetes: {
+      ...kubernetes.answer,
+      ...(node.criTools ? { criTools: node.criTools.answer } : {}),
+      ...(node.cniPlugins ? { cniPlugins: node.cniPlugins.answer } : {}),
+    },
+    ...(node.networkManifest ? { network: { manifest: node.networkManifest.answer } } : {}),
     containerd: containerd.answer,
+    ...(node.osPackages ? { osPackages: { bundle: node.osPackages.answer } } : {}),
     ssh: { ...ssh.answer, ...(sudoPasswordNeeded ? { sudoPasswordEnv: SUDO_PASSWORD_ENV } : {}) },
     hosts,
   };
