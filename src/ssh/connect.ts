@@ -1,7 +1,9 @@
 // Open an authenticated, host-key-checked SSH connection to one host, retrying only failures
 // that another attempt can fix (refused, unreachable, reset, timed out).
 
+import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
 
 // ssh2 is CommonJS: Node's ESM loader gives only its default export (vitest hides this).
@@ -74,7 +76,8 @@ export async function connect(
   let approvedKey: Buffer | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connectOnce(target, settings, privateKey, options.signal, approvedKey);
+      const address = await resolveAddress(target, settings, options.signal);
+      return await connectOnce({ ...target, address }, settings, privateKey, options.signal, approvedKey);
     } catch (err) {
       if (err instanceof UnknownHostKeyError && options.onUnknownHostKey && approvedKey === undefined) {
         // Asked with no connection open: neither our readyTimeout nor sshd's LoginGraceTime runs
@@ -122,8 +125,40 @@ function hostKeyFileType(keyType: string): string {
   return keyType.startsWith('ecdsa-') ? 'ecdsa' : keyType.replace(/^ssh-/, '');
 }
 
+/**
+ * The address to dial. A name is resolved here, within the connect timeout, so that a name that
+ * does not resolve is reported as that (and a resolver that never answers does not look like a
+ * silent sshd). known_hosts is still looked up by the name as the inventory writes it.
+ */
+async function resolveAddress(target: ConnectTarget, settings: SshSettings, signal: AbortSignal | undefined): Promise<string> {
+  if (isIP(target.host)) return target.host;
+  const where = `${target.name} (${target.host})`;
+  const hint = 'check the address in the inventory, and that this machine resolves it (/etc/hosts, DNS)';
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ConnectError(`${where}: cannot resolve ${target.host}: no answer from the resolver within ${settings.connectTimeoutMs} ms`, hint, true)),
+      settings.connectTimeoutMs,
+    );
+  });
+  try {
+    const pending = lookup(target.host);
+    pending.catch(() => undefined); // a lookup that loses the race must not reject unobserved
+    const found = await Promise.race([pending, timeout]);
+    if (signal?.aborted) throw new AbortError(target.name, 'connecting');
+    return found.address;
+  } catch (err) {
+    if (err instanceof ConnectError || err instanceof AbortError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOTFOUND: the name does not exist; EAI_AGAIN: the resolver failed for now.
+    throw new ConnectError(`${where}: cannot resolve ${target.host} (${code ?? (err as Error).message})`, hint, code === 'EAI_AGAIN', err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function connectOnce(
-  target: ConnectTarget,
+  target: ConnectTarget & { address: string },
   settings: SshSettings,
   privateKey: Buffer | undefined,
   signal: AbortSignal | undefined,
@@ -139,7 +174,9 @@ function connectOnce(
       if (done) return;
       done = true;
       signal?.removeEventListener('abort', onAbort);
-      client.removeListener('error', onError);
+      // The 'error' listener stays for the client's whole life: ssh2 may still emit 'error' after
+      // 'close' or after destroy() (a peer that drops the connection before its banner does), and
+      // an 'error' with no listener takes the whole process down. Once done, fail() is a no-op.
       client.removeListener('close', onClose);
       outcome();
     };
@@ -151,7 +188,13 @@ function connectOnce(
     const onAbort = () => fail(new AbortError(target.name, 'connecting'));
     const onError = (err: Error & { level?: string; code?: string }) => fail(classify(err, target, settings, hostKey));
     const onClose = () =>
-      fail(new ConnectError(`${target.name}: the host closed the connection before login`, undefined, true));
+      fail(
+        new ConnectError(
+          `${target.name} (${settings.user}@${target.host} port ${target.port}): the connection was closed before login, during the SSH handshake`,
+          'sshd may be restarting or refusing new connections for now (MaxStartups); is it an SSH server at all?',
+          true,
+        ),
+      );
 
     signal?.addEventListener('abort', onAbort, { once: true });
     client.on('error', onError);
@@ -190,13 +233,13 @@ function connectOnce(
 }
 
 function clientConfig(
-  target: ConnectTarget,
+  target: ConnectTarget & { address: string },
   settings: SshSettings,
   privateKey: Buffer | undefined,
   hostKey: HostVerification,
 ): ConnectConfig {
   return {
-    host: target.host,
+    host: target.address,
     port: target.port,
     username: settings.user,
     ...(privateKey ? { privateKey } : {}),
