@@ -6,6 +6,8 @@ export const ExitCode = {
   hostsFailed: 1,
   /** Bad input: inventory, flags, playbooks. Nothing on any host was touched. */
   input: 2,
+  /** A bug in kubeforge (an error nothing handled); the run was stopped, the ledger written. */
+  internal: 70,
   /** Interrupted by the user (Ctrl-C); the ledger was written. */
   interrupted: 130,
 } as const;
@@ -46,6 +48,18 @@ export class InterruptedError extends KubeforgeError {
   override readonly exitCode = ExitCode.interrupted;
   constructor() {
     super('interrupted');
+  }
+}
+
+/**
+ * An error that escaped every handler (an unhandled 'error' event or rejection) during a run:
+ * a bug in kubeforge, which stops the run in order rather than crashing it.
+ */
+export class InternalError extends KubeforgeError {
+  override readonly exitCode = ExitCode.internal;
+  constructor(readonly escaped: unknown) {
+    const detail = escaped instanceof Error ? `${escaped.name}: ${escaped.message}` : String(escaped);
+    super(`internal error (this is a bug in kubeforge): ${detail.slice(0, 500)}`, 'the run was stopped and the ledger written; please report this with the ledger file');
   }
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { fetchAdminConf, initCluster, isInitialized, isMember, joinHost, mintJoinMaterial, type KubeadmContext } from '../cluster/kubeadm.js';
 import { Redactor, type JoinMaterial } from '../cluster/secrets.js';
+import { InternalError } from '../errors.js';
 import { initHost, type Cluster, type Host } from '../model.js';
 import type { HostPlan } from '../playbook/plan.js';
 import { runHostSteps, sweepTemporaries } from '../playbook/run-steps.js';
@@ -64,7 +65,11 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   // The run stops on the user's Ctrl-C, or once --max-fail hosts have failed.
   const stop = new AbortController();
   const signal = AbortSignal.any([opts.signal, stop.signal]);
-  const stopReason = () => (opts.signal.aborted ? 'interrupted' : `run stopped: ${opts.maxFailures} host(s) failed, the --max-fail bound`);
+  const stopReason = () => {
+    if (!opts.signal.aborted) return `run stopped: ${opts.maxFailures} host(s) failed, the --max-fail bound`;
+    const reason: unknown = opts.signal.reason;
+    return reason instanceof InternalError ? `run stopped: ${reason.message}` : 'interrupted';
+  };
   const redactor = new Redactor();
   for (const h of cluster.hosts) redactor.add(h.ssh.password, h.ssh.passphrase, h.ssh.sudoPassword);
   const kctx: KubeadmContext = { cluster, redactor, signal, timeoutMs: opts.kubeadmTimeoutMs };

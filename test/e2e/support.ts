@@ -77,8 +77,8 @@ export interface RunningCli {
 }
 
 /** Starts the CLI in the background, for tests that act while it runs (faults, Ctrl-C). */
-export function kubeforgeInBackground(args: string[]): RunningCli {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function kubeforgeInBackground(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let stdout = '';
   let stderr = '';
   let both = '';

@@ -1,6 +1,6 @@
 // `kubeforge up`: inventory → plan → run on every host → ledger and summary.
 import path from 'node:path';
-import { formatError, InputError, InterruptedError } from '../../errors.js';
+import { ExitCode, formatError, InputError, InternalError, InterruptedError } from '../../errors.js';
 import { loadInventory } from '../../inventory/index.js';
 import { hostsToRetry, newRunId, readState, writeRun } from '../../ledger/ledger.js';
 import { loadPlaybooks } from '../../playbook/load.js';
@@ -104,6 +104,18 @@ export async function upCommand(flags: UpFlags): Promise<number> {
     }
   };
   process.on('SIGINT', onSigint);
+  // Whatever escapes every handler during the run (an 'error' event nobody listens to, a promise
+  // nobody awaits) is a bug: it stops the run in order, with a summary and a ledger, and exit 70,
+  // instead of a stack trace and every host's work lost.
+  let internal: InternalError | undefined;
+  const onEscape = (escaped: unknown) => {
+    if (internal) return;
+    internal = new InternalError(escaped);
+    err(`\nerror: ${internal.message}; stopping the run`);
+    controller.abort(internal);
+  };
+  process.on('uncaughtException', onEscape);
+  process.on('unhandledRejection', onEscape);
 
   const hostNames = cluster.hosts.filter((h) => !only || only.has(h.name)).map((h) => h.name);
   let events: RunEvents;
@@ -132,9 +144,9 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       replan: (plan, facts) => planHost(cluster, plan.host, playbooks, { hostFacts: { ...(facts.binaries.kubelet ? { kubeletPath: facts.binaries.kubelet } : {}) } }),
     });
     await uiDone;
-    const interrupted = controller.signal.aborted;
+    const interrupted = controller.signal.aborted && !internal;
     const allOk = result.hosts.every((h) => h.status === 'ok');
-    const exitCode = interrupted ? 130 : allOk ? 0 : 1;
+    const exitCode = internal ? ExitCode.internal : interrupted ? ExitCode.interrupted : allOk ? ExitCode.ok : ExitCode.hostsFailed;
     const finished = new Date();
     const ledgerFile = await writeRun(inventoryPath, {
       id: runId,
@@ -172,7 +184,8 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       // Commands to copy and paste: a path with a space or a quote must stay one word.
       if (result.kubeconfigPath) out(`kubeconfig: ${result.kubeconfigPath} (mode 0600)  —  export KUBECONFIG=${shellQuote(result.kubeconfigPath)}`);
       out(`took ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s; ledger: ${displayPath(ledgerFile)}`);
-      if (!allOk && !interrupted) out(`fix the cause, then rerun the failed hosts only: kubeforge up -i ${shellQuote(flags.inventory)} --retry-failed`);
+      if (internal) out(formatError(internal));
+      else if (!allOk && !interrupted) out(`fix the cause, then rerun the failed hosts only: kubeforge up -i ${shellQuote(flags.inventory)} --retry-failed`);
     } else {
       out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason, ...(h.node ? { node: h.node } : {}), ...(h.warnings ? { warnings: h.warnings } : {}) })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
     }
@@ -182,6 +195,8 @@ export async function upCommand(flags: UpFlags): Promise<number> {
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('uncaughtException', onEscape);
+    process.off('unhandledRejection', onEscape);
   }
 }
 

@@ -1,0 +1,185 @@
+// Hostile hosts never take the run down: a port that closes before the SSH banner, a peer that is
+// not SSH, one that never speaks, one that drops during key exchange, a name that does not
+// resolve, a connection reset in the middle of a command — each is that host FAILED with its
+// reason, while the healthy hosts in the same run finish, and the summary and ledger are written.
+// And whatever still escapes every handler stops the run in order: exit 70, "this is a bug".
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFleet, type Fleet } from '../hosts/fleet.js';
+import type { TestHost } from '../hosts/host.js';
+import { makeInventoryFixture, type InventoryFixture } from '../inventories/fixtures.js';
+import { e2eUnavailableReason, kubeforge, kubeforgeInBackground, waitFor } from './support.js';
+
+const unavailable = e2eUnavailableReason();
+
+// Stub playbooks: the point here is the connections, not what runs over them.
+const PLAYBOOKS: Record<string, string> = {
+  'prepare.yaml': `name: prepare
+steps:
+  - id: work
+    title: a command that takes a little while
+    verifyOnly: true
+    verify: touch /tmp/kf-hostile-started; sleep 3; echo done
+`,
+  'containerd.yaml': 'name: containerd\nsteps:\n  - { id: nothing, title: nothing, verifyOnly: true, verify: "true" }\n',
+  'kubernetes.yaml': 'name: kubernetes\nsteps:\n  - { id: nothing, title: nothing, verifyOnly: true, verify: "true" }\n',
+};
+
+type Behaviour = (socket: net.Socket) => void;
+const HOSTILE: Record<string, Behaviour> = {
+  'closes-at-once': (s) => s.destroy(),
+  'not-ssh': (s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'),
+  silent: () => undefined,
+  'drops-in-kex': (s) => {
+    s.write('SSH-2.0-OpenSSH_9.2p1\r\n');
+    s.once('data', () => setTimeout(() => s.destroy(), 20));
+  },
+};
+
+interface Ledger {
+  exitCode: number;
+  hosts: Array<{ host: string; status: string; reason?: string; steps: Array<{ key: string; status: string; error?: { message: string } }> }>;
+}
+
+describe.skipIf(unavailable)('hostile hosts and escaped errors never take the run down', () => {
+  let fleet: Fleet;
+  let fixture: InventoryFixture;
+  let dir: string;
+  let inventory: string;
+  let playbooks: string;
+  const servers: net.Server[] = [];
+  const ports: Record<string, number> = {};
+
+  async function readLedger(): Promise<Ledger> {
+    return JSON.parse(await fs.readFile(path.join(dir, '.kubeforge', 'last-run.json'), 'utf8')) as Ledger;
+  }
+
+  /** An inventory of the two healthy light hosts and, optionally, the hostile ones. */
+  async function writeInventory(withHostile: boolean): Promise<void> {
+    const [cp, worker] = fleet.light as [TestHost, TestHost];
+    const bundles = path.join(fixture.dir, 'bundles');
+    const hosts: Array<Record<string, unknown>> = [
+      { name: cp.name, address: cp.address, role: 'control-plane' },
+      { name: worker.name, address: worker.address, role: 'worker' },
+    ];
+    if (withHostile) {
+      // Distinct (unused) internal addresses: Kubernetes wants one IP per node.
+      Object.entries(ports).forEach(([name, port], i) => hosts.push({ name, address: '127.0.0.1', internalAddress: `192.0.2.${10 + i}`, role: 'worker', ssh: { port } }));
+      hosts.push({ name: 'ghost', address: 'no-such-host.invalid', internalAddress: '192.0.2.20', role: 'worker' });
+    }
+    const doc = {
+      cluster: { name: 'hostile' },
+      kubernetes: {
+        version: '1.30.2',
+        bundle: path.join(bundles, 'kubernetes-1.30.2-linux-amd64.tar.gz'),
+        images: [path.join(bundles, 'images.tar')],
+        offline: false,
+        criTools: path.join(bundles, 'crictl-v1.30.0-linux-amd64.tar.gz'),
+      },
+      containerd: { bundle: path.join(bundles, 'containerd-1.7.20-linux-amd64.tar.gz'), version: '1.7.20' },
+      ssh: { user: 'root', keyFile: fleet.clientKey, agent: false, knownHostsFile: path.join(dir, 'known_hosts'), connectTimeout: '3s' },
+      hosts,
+    };
+    await fs.writeFile(inventory, stringify(doc));
+  }
+
+  beforeAll(async () => {
+    fleet = await startFleet({ light: 2 });
+    fixture = makeInventoryFixture();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-hostile-'));
+    inventory = path.join(dir, 'inventory.yaml');
+    await fs.copyFile(fleet.knownHosts, path.join(dir, 'known_hosts'));
+    playbooks = path.join(dir, 'playbooks');
+    await fs.mkdir(playbooks);
+    for (const [name, text] of Object.entries(PLAYBOOKS)) await fs.writeFile(path.join(playbooks, name), text);
+    // The cluster phase finds an initialised control plane and a joined worker (the stub
+    // playbooks install nothing): what is tested is everything around the connections.
+    const [cp] = fleet.light as [TestHost, TestHost];
+    for (const host of fleet.light) {
+      await host.exec(
+        `mkdir -p /etc/kubernetes && printf 'apiVersion: v1\\nkind: Config\\n' > /etc/kubernetes/admin.conf && ` +
+          `printf 'apiVersion: v1\\nkind: Config\\nclusters:\\n- cluster:\\n    server: https://${cp.address}:6443\\n' > /etc/kubernetes/kubelet.conf`,
+      );
+    }
+    for (const [name, behaviour] of Object.entries(HOSTILE)) {
+      const server = net.createServer((socket) => {
+        socket.on('error', () => undefined);
+        behaviour(socket);
+      });
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      ports[name] = (server.address() as net.AddressInfo).port;
+    }
+  });
+
+  afterAll(async () => {
+    for (const s of servers) s.close();
+    await fleet?.destroy();
+    fixture?.remove();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails each hostile host at connect with its reason, while the healthy hosts finish', async () => {
+    await writeInventory(true);
+    const started = Date.now();
+    const r = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks], { timeoutMs: 180_000 });
+    console.log(`FIGURE run with 5 hostile hosts and 2 healthy ones: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const output = r.stdout + r.stderr;
+    expect(r.code, output).toBe(1);
+    expect(output).not.toMatch(/Emitted 'error' event|Unhandled|at .*\.js:\d+:\d+/);
+    for (const h of fleet.light) expect(r.stdout).toMatch(new RegExp(`^${h.name}\\s+\\S+\\s+ok\\s`, 'm'));
+    const ledger = await readLedger();
+    const reasons = Object.fromEntries(ledger.hosts.map((h) => [h.host, h.reason ?? '']));
+    for (const name of [...Object.keys(HOSTILE), 'ghost']) {
+      expect(r.stdout).toMatch(new RegExp(`^${name}\\s+worker\\s+FAILED\\s.*connect: `, 'm'));
+      expect(ledger.hosts.find((h) => h.host === name)?.status).toBe('failed');
+    }
+    expect(reasons['closes-at-once']).toMatch(/closed before login|lost before handshake|ECONNRESET/);
+    expect(reasons.silent).toMatch(/no SSH handshake within 3000 ms/);
+    expect(reasons.ghost).toMatch(/cannot resolve no-such-host\.invalid/);
+    // --retry-failed picks exactly them up (and fails them again, in order).
+    const retry = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--retry-failed'], { timeoutMs: 180_000 });
+    expect(retry.code, retry.stdout + retry.stderr).toBe(1);
+    expect(retry.stderr).toContain(`retrying 5 host(s) that failed or were blocked: ${[...Object.keys(HOSTILE), 'ghost'].join(', ')}`);
+  });
+
+  it('fails a host whose connection is reset in the middle of a command, the other finishing', async () => {
+    await writeInventory(false);
+    const [cp, worker] = fleet.light as [TestHost, TestHost];
+    await worker.exec('rm -f /tmp/kf-hostile-started');
+    const run = kubeforgeInBackground(['up', '-i', inventory, '--playbooks', playbooks]);
+    await waitFor('the step to start on the worker', async () => (await worker.exec('test -e /tmp/kf-hostile-started', { allowFail: true })).code === 0, 60_000);
+    // Kill the worker's session processes (not its listening sshd): the TCP connection is reset.
+    await worker.exec("pkill -KILL -f '^sshd: root' || true");
+    const r = await run.done;
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).not.toMatch(/Emitted 'error' event|Unhandled/);
+    expect(r.stdout).toMatch(new RegExp(`^${cp.name}\\s+control-plane\\s+ok\\s`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${worker.name}\\s+worker\\s+FAILED\\s+.*prepare/work`, 'm'));
+    expect((await readLedger()).hosts.find((h) => h.host === worker.name)?.status).toBe('failed');
+  });
+
+  it('turns an error that escapes every handler into a stopped run with a summary, a ledger and exit 70', async () => {
+    await writeInventory(false);
+    // Injected from outside kubeforge's code: an 'error' event nobody listens to, mid-run.
+    const inject = path.join(dir, 'inject-unhandled.mjs');
+    await fs.writeFile(
+      inject,
+      "import { EventEmitter } from 'node:events';\nsetTimeout(() => new EventEmitter().emit('error', new Error('injected by the test')), 1500);\n",
+    );
+    const r = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks], { env: { NODE_OPTIONS: `--import=${inject}` }, timeoutMs: 120_000 });
+    const output = r.stdout + r.stderr;
+    expect(r.code, output).toBe(70);
+    expect(output).toContain('internal error (this is a bug in kubeforge): Error: injected by the test');
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(r.stdout).toMatch(/^HOST\s+ROLE\s+STATUS/m);
+    const ledger = await readLedger();
+    expect(ledger.exitCode).toBe(70);
+    for (const h of ledger.hosts) expect(h.status).toBe('cancelled');
+    expect(ledger.hosts[0]!.reason).toMatch(/run stopped: internal error/);
+  });
+});
