@@ -7,9 +7,14 @@ export interface Backoff {
 
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 8000 };
 
-/** Delay before retry number `attempt` (1-based): initial, 2×, 4× … up to max. */
-export function backoffDelay(attempt: number, backoff: Backoff = DEFAULT_BACKOFF): number {
-  return Math.min(backoff.initialMs * 2 ** (attempt - 1), backoff.maxMs);
+/**
+ * Delay before retry number `attempt` (1-based): initial, 2×, 4× … up to max, of which a random
+ * half ("equal jitter"): hosts refused together (sshd's MaxStartups, a bastion under load) must
+ * not all come back at the same instant and be refused together again.
+ */
+export function backoffDelay(attempt: number, backoff: Backoff = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+  const ceiling = Math.min(backoff.initialMs * 2 ** (attempt - 1), backoff.maxMs);
+  return ceiling / 2 + random() * (ceiling / 2);
 }
 
 /** Resolves after `ms`; rejects with `onAbort()` as soon as `signal` aborts. */

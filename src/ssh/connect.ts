@@ -25,7 +25,7 @@ export interface ConnectTarget {
 
 export interface ConnectOptions {
   signal?: AbortSignal;
-  /** Further attempts after the first one for retryable failures (default 3). */
+  /** Further attempts after the first one for retryable failures (default 5: about 11 s of backoff). */
   retries?: number;
   onRetry?(attempt: number, err: Error): void;
   /** Delays between attempts (default 0.5 s doubling up to 8 s). */
@@ -72,7 +72,7 @@ export async function connect(
   options: ConnectOptions = {},
 ): Promise<Connection> {
   const privateKey = await loadPrivateKey(target, settings);
-  const retries = options.retries ?? 3;
+  const retries = options.retries ?? 5;
   let approvedKey: Buffer | undefined;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -147,6 +147,48 @@ describe.skipIf(unavailable)('hostile hosts and escaped errors never take the ru
     expect(retry.stderr).toContain(`retrying 5 host(s) that failed or were blocked: ${[...Object.keys(HOSTILE), 'ghost'].join(', ')}`);
   });
 
+  it('sshd throttling new connections (MaxStartups): retried with backoff, then each host ok or failed with the reason', async () => {
+    // 24 inventory hosts behind one sshd that drops most unauthenticated connections beyond 2
+    // (MaxStartups 2:80:4): as many operators meet it behind a bastion or on a busy host.
+    const [cp, worker] = fleet.light as [TestHost, TestHost];
+    const config = path.join(worker.record.dir, 'sshd_config');
+    const original = await fs.readFile(config, 'utf8');
+    await fs.writeFile(config, original.replace(/^MaxStartups .*$/m, 'MaxStartups 2:80:4').replace(/^ListenAddress .*$/m, 'ListenAddress 0.0.0.0'));
+    process.kill(worker.record.initPid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 500));
+    try {
+      await writeInventory(false);
+      const doc = (await import('yaml')).parse(await fs.readFile(inventory, 'utf8')) as { hosts: Array<Record<string, unknown>> };
+      // Each inventory host needs its own address: give the worker 24 more on its interface
+      // (in the fleet's own /26), all answered by the same sshd.
+      const octets = worker.address.split('.').map(Number);
+      const base = octets[3]! & ~63;
+      const extra = Array.from({ length: 24 }, (_, i) => `${octets.slice(0, 3).join('.')}.${base + 30 + i}`);
+      const dev = (await worker.sh("ip -o -4 addr show | awk -v a=" + worker.address + " 'index($4, a\"/\") == 1 { print $2 }'")).trim();
+      for (const a of extra) await worker.exec(`ip addr add ${a}/32 dev ${dev} 2>/dev/null || true`);
+      extra.forEach((address, i) => doc.hosts.push({ name: `crowd-${i}`, address, role: 'worker' }));
+      await fs.appendFile(path.join(dir, 'known_hosts'), extra.map((a) => `${a} ${worker.record.hostKeyPublic}\n`).join(''));
+      await fs.writeFile(inventory, stringify(doc));
+      const started = Date.now();
+      const r = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--concurrency', '30'], { timeoutMs: 300_000 });
+      const ledger = await readLedger();
+      const failed = ledger.hosts.filter((h) => h.status !== 'ok');
+      console.log(`FIGURE 26 hosts, 25 behind one sshd with MaxStartups 2:80:4: ${((Date.now() - started) / 1000).toFixed(1)} s, ${ledger.hosts.length - failed.length} ok, ${failed.length} failed`);
+      expect(r.stdout + r.stderr).not.toMatch(/Emitted 'error' event|Unhandled|^\s+at /m);
+      expect([0, 1]).toContain(r.code);
+      expect(ledger.hosts).toHaveLength(26);
+      expect(r.stdout).toMatch(new RegExp(`^${cp.name}\\s+control-plane\\s+ok\\s`, 'm'));
+      for (const h of failed) {
+        expect(h.status, h.host).toBe('failed');
+        expect(h.reason, h.host).toMatch(/^connect: .*(closed before login|lost before handshake|ECONNRESET|no SSH handshake)/);
+      }
+    } finally {
+      await fs.writeFile(config, original);
+      process.kill(worker.record.initPid, 'SIGHUP');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  });
+
   it('fails a host whose connection is reset in the middle of a command, the other finishing', async () => {
     await writeInventory(false);
     const [cp, worker] = fleet.light as [TestHost, TestHost];
