@@ -49,7 +49,9 @@ const SESSION_ID_WAIT_MS = 1000;
 export function runCommand(client: Client, request: ExecRequest): Promise<ExecResult> {
   return new Promise<ExecResult>((resolve, reject) => {
     const { host, command, signal } = request;
-    const what = `\`${command.split('\n')[0]}\``;
+    // The first line that says something: scripts start with `set -eu`, `PATH=...` and exports.
+    const meaningful = command.split('\n').map((l) => l.trim()).find((l) => l && !/^(set -|export |PATH=|umask |#)/.test(l)) ?? command.split('\n')[0]!;
+    const what = `\`${meaningful.length > 80 ? `${meaningful.slice(0, 79)}…` : meaningful}\``;
     if (signal?.aborted) return reject(new AbortError(host, what));
 
     const markers = newMarkers();
