@@ -52,7 +52,7 @@ async function kubeadmWithSecretConfig(
     { env: { KF_CONFIG: file }, signal: ctx.signal, timeoutMs: ctx.timeoutMs },
   );
   if (r.code !== 0) {
-    const output = ctx.redactor.redact(tailLines(`${r.stdout}\n${r.stderr}`));
+    const output = tailLines(ctx.redactor.redact(`${r.stdout}\n${r.stderr}`));
     // Leave the host as kubeadm found it, so that --retry-failed can simply try again.
     await remote.exec('kubeadm reset -f >/dev/null 2>&1 || true', { signal: ctx.signal, timeoutMs: ctx.timeoutMs }).catch(() => undefined);
     throw new RemoteCommandError(`kubeadm ${what} failed (exit ${r.code}): ${lastMeaningfulLine(output)}`, r.code, output);
@@ -87,7 +87,7 @@ export async function mintJoinMaterial(remote: Remote, ctx: KubeadmContext, cont
   const run = async (args: string) => {
     const r = await remote.exec(`kubeadm ${args}`, { signal: ctx.signal, timeoutMs: ctx.timeoutMs });
     if (r.code !== 0) {
-      const output = ctx.redactor.redact(tailLines(`${r.stdout}\n${r.stderr}`));
+      const output = tailLines(ctx.redactor.redact(`${r.stdout}\n${r.stderr}`));
       throw new RemoteCommandError(`kubeadm ${args.split(' --')[0]} failed (exit ${r.code})`, r.code, output);
     }
     return r.stdout;

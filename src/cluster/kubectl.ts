@@ -50,7 +50,7 @@ export async function applyNetworkAddon(remote: Remote, manifest: Bundle, ctx: K
   await remote.upload(manifest.path, remotePath, { sha256: manifest.sha256, size: manifest.size, mode: 0o644, signal: ctx.signal });
   const r = await kubectl(remote, ctx, 'apply -f "$KF_MANIFEST"', { KF_MANIFEST: remotePath }, 180_000);
   if (r.code !== 0) {
-    const output = ctx.redact(tailLines(`${r.stdout}\n${r.stderr}`));
+    const output = tailLines(ctx.redact(`${r.stdout}\n${r.stderr}`));
     throw new RemoteCommandError(`kubectl apply of the network add-on failed (exit ${r.code}): ${output.split('\n').pop() ?? ''}`, r.code, output);
   }
   await remote.exec(`umask 022; printf '%s\\n' "$KF_SHA" > "$KF_MARKER.tmp" && mv -f "$KF_MARKER.tmp" "$KF_MARKER"`, {
@@ -71,7 +71,7 @@ export interface NodeReadiness {
 export async function readNodes(remote: Remote, ctx: KubectlContext): Promise<NodeReadiness[]> {
   const r = await kubectl(remote, ctx, 'get nodes -o json');
   if (r.code !== 0) {
-    const output = ctx.redact(tailLines(`${r.stdout}\n${r.stderr}`, 5));
+    const output = tailLines(ctx.redact(`${r.stdout}\n${r.stderr}`), 5);
     throw new RemoteCommandError(`kubectl get nodes failed (exit ${r.code}): ${output.split('\n').pop() ?? ''}`, r.code, output);
   }
   return parseNodeList(r.stdout);

@@ -6,7 +6,7 @@ import type { AddonManifest } from '../cluster/addon-manifest.js';
 import { kubeadmImages, normalizeImageRef } from '../cluster/kubeadm-images.js';
 import type { Cluster } from '../model.js';
 import { parseCidr } from './cidr.js';
-import { formatPath, type Path, type Problem } from './problem.js';
+import { clip, formatPath, type Path, type Problem } from './problem.js';
 import type { Inventory } from './schema.js';
 
 export const OFFLINE_HINT =
@@ -31,6 +31,11 @@ function podSubnetBlocks(podSubnet: string): string[] {
     .filter((s) => s !== '');
 }
 
+/** Items joined with commas, the first ten of them when there are more. */
+function listSome(items: string[], max = 10): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
 export function checkPodCidrs(cluster: Cluster, addon: AddonManifest | undefined): Problem[] {
   if (!addon || addon.podCidrSources.length === 0) return [];
   const podSubnet = cluster.kubernetes.podSubnet;
@@ -38,14 +43,14 @@ export function checkPodCidrs(cluster: Cluster, addon: AddonManifest | undefined
   const have = new Set(addon.podCidrSources.map((s) => cidrKey(s.cidr)));
   if (want.size === have.size && [...want].every((k) => have.has(k))) return [];
   const path: Path = ['network', 'manifest'];
-  const configured = addon.podCidrSources.map((s) => `${s.key} is ${s.cidr}`).join(', ');
+  const configured = listSome(addon.podCidrSources.map((s) => `${clip(s.key)} is ${clip(s.cidr)}`));
   const single = addon.podCidrSources.length === 1;
   return [
     {
       path,
       message: `${formatPath(path)}: the manifest's pod CIDR${single ? '' : 's'} differ${single ? 's' : ''} from kubernetes.podSubnet ${podSubnet}: ${configured}`,
       hint: single
-        ? `edit the manifest so that ${addon.podCidrSources[0]!.key} is ${podSubnet}, or set kubernetes.podSubnet: ${addon.podCidrSources[0]!.cidr}`
+        ? `edit the manifest so that ${clip(addon.podCidrSources[0]!.key)} is ${podSubnet}, or set kubernetes.podSubnet: ${clip(addon.podCidrSources[0]!.cidr)}`
         : `edit the manifest so that the pod CIDRs it configures are kubernetes.podSubnet (${podSubnet}), or set kubernetes.podSubnet to match the manifest`,
     },
   ];
@@ -91,7 +96,7 @@ export function checkOfflineImages(cluster: Cluster, inventory: Inventory): Prob
   return [
     {
       path,
-      message: `${formatPath(path)}: ${why}, but ${archives}: ${missing.map((m) => `${m.ref} (${m.why})`).join(', ')}`,
+      message: `${formatPath(path)}: ${why}, but ${archives}: ${listSome(missing.map((m) => `${clip(m.ref)} (${m.why})`))}`,
       hint: OFFLINE_HINT,
     },
   ];

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { canonicalAddress, isHostname, isIP } from './address.js';
 import { cidrsOverlap, parseCidr } from './cidr.js';
 import type { Version } from '../model.js';
-import { formatPath, type Path, type Problem } from './problem.js';
+import { clip, formatPath, quote, showPath, type Path, type Problem } from './problem.js';
 import { DEFAULTS } from './schema.js';
 import { parseExactVersion, supportedRange, unsupportedReason, versionInFileName, type Component } from './versions.js';
 
@@ -50,7 +50,7 @@ function checkHosts(inventory: Raw, lineOf: LineOf, result: CheckResult): void {
   const names = new Map<string, number>();
   const endpoints = new Map<string, number>();
   const internals = new Map<string, number>();
-  const label = (i: number) => `host "${text(hosts[i]!.name) ?? i}" on line ${lineOf(['hosts', i])}`;
+  const label = (i: number) => `host ${quote(text(hosts[i]!.name) ?? String(i))} on line ${lineOf(['hosts', i])}`;
 
   hosts.forEach((host, i) => {
     const name = text(host.name);
@@ -59,7 +59,7 @@ function checkHosts(inventory: Raw, lineOf: LineOf, result: CheckResult): void {
       if (first !== undefined) {
         result.errors.push({
           path: ['hosts', i, 'name'],
-          message: `hosts[${i}].name: duplicate host name "${name}" (first on line ${lineOf(['hosts', first, 'name'])})`,
+          message: `hosts[${i}].name: duplicate host name ${quote(name)} (first on line ${lineOf(['hosts', first, 'name'])})`,
           hint: 'every host needs its own name: Kubernetes uses it as the node name',
         });
       } else names.set(name, i);
@@ -73,7 +73,7 @@ function checkHosts(inventory: Raw, lineOf: LineOf, result: CheckResult): void {
     if (sameEndpoint !== undefined) {
       result.errors.push({
         path: ['hosts', i, 'address'],
-        message: `hosts[${i}].address: duplicate address ${address} (${label(sameEndpoint)} has it too)`,
+        message: `hosts[${i}].address: duplicate address ${clip(address)} (${label(sameEndpoint)} has it too)`,
         hint: 'each host needs its own address; hosts behind one address need different ssh ports and their own internalAddress',
       });
       return;
@@ -84,8 +84,8 @@ function checkHosts(inventory: Raw, lineOf: LineOf, result: CheckResult): void {
     if (internal === undefined && !isIP(address)) {
       result.errors.push({
         path: ['hosts', i, 'address'],
-        message: `hosts[${i}].address: ${address} is a DNS name and internalAddress is not set; Kubernetes needs the node's IP address`,
-        hint: `add internalAddress: <IP of ${name ?? 'the host'} on the cluster network>`,
+        message: `hosts[${i}].address: ${clip(address)} is a DNS name and internalAddress is not set; Kubernetes needs the node's IP address`,
+        hint: `add internalAddress: <IP of ${name === undefined ? 'the host' : clip(name)} on the cluster network>`,
       });
       return;
     }
@@ -96,7 +96,7 @@ function checkHosts(inventory: Raw, lineOf: LineOf, result: CheckResult): void {
       const field: Path = internal === undefined ? ['hosts', i, 'address'] : ['hosts', i, 'internalAddress'];
       result.errors.push({
         path: field,
-        message: `${formatPath(field)}: ${nodeIp} is also the internal address of ${label(sameInternal)}`,
+        message: `${formatPath(field)}: ${clip(nodeIp)} is also the internal address of ${label(sameInternal)}`,
         hint: 'Kubernetes nodes need distinct IP addresses: give each host its own internalAddress',
       });
     } else internals.set(canonicalAddress(nodeIp), i);
@@ -130,7 +130,7 @@ function checkControlPlanes(inventory: Raw, result: CheckResult): void {
   if (count > 1 && record(inventory.kubernetes)?.controlPlaneEndpoint === undefined) {
     result.warnings.push({
       path: ['kubernetes', 'controlPlaneEndpoint'],
-      message: `kubernetes.controlPlaneEndpoint is not set with ${count} control-plane hosts: every node will reach the API server through the init host ${String(controlPlanes[0]!.name)} alone; set it to a load-balanced address`,
+      message: `kubernetes.controlPlaneEndpoint is not set with ${count} control-plane hosts: every node will reach the API server through the init host ${clip(String(controlPlanes[0]!.name))} alone; set it to a load-balanced address`,
     });
   }
 }
@@ -152,7 +152,7 @@ function checkKubernetesVersion(inventory: Raw, result: CheckResult): void {
   if (named && named.text !== version.text) {
     result.warnings.push({
       path: ['kubernetes', 'bundle'],
-      message: `kubernetes.bundle: the file name ${fileName} says Kubernetes ${named.text}, but kubernetes.version is ${version.text}`,
+      message: `kubernetes.bundle: the file name ${showPath(fileName!)} says Kubernetes ${named.text}, but kubernetes.version is ${version.text}`,
     });
   }
 }
@@ -170,7 +170,7 @@ function checkContainerdVersion(inventory: Raw, result: CheckResult): void {
     if (named && named.text !== version.text) {
       result.warnings.push({
         path: ['containerd', 'version'],
-        message: `containerd.version is ${version.text}, but the bundle file name ${fileName} says ${named.text}`,
+        message: `containerd.version is ${version.text}, but the bundle file name ${showPath(fileName!)} says ${named.text}`,
       });
     }
     return;
@@ -178,12 +178,12 @@ function checkContainerdVersion(inventory: Raw, result: CheckResult): void {
   if (fileName === undefined) return;
   const bundlePath: Path = typeof containerd.bundle === 'string' ? ['containerd', 'bundle'] : ['containerd', 'bundle', 'url'];
   if (named) {
-    checkSupported('containerd', named, bundlePath, result, ` (read from the file name ${fileName})`);
+    checkSupported('containerd', named, bundlePath, result, ` (read from the file name ${showPath(fileName)})`);
     return;
   }
   result.errors.push({
     path: bundlePath,
-    message: `containerd.version is not set, and the bundle file name ${fileName} does not tell it (expected containerd-X.Y.Z-…)`,
+    message: `containerd.version is not set, and the bundle file name ${showPath(fileName)} does not tell it (expected containerd-X.Y.Z-…)`,
     hint: 'add containerd.version: X.Y.Z, or keep the release tarball\'s name, e.g. containerd-1.7.20-linux-amd64.tar.gz',
   });
 }

@@ -9,6 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import { hashFile } from './hash-file.js';
+import { clip, MAX_PATH_CHARS, showPath } from './problem.js';
 
 export interface FetchBundleOptions {
   url: string;
@@ -40,10 +41,10 @@ export async function fetchBundle(options: FetchBundleOptions): Promise<FetchedB
   await mkdir(options.cacheDir, { recursive: true });
   const response = await (options.fetch ?? fetch)(options.url).catch((err: unknown) => {
     const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new BundleFetchError(`cannot download ${options.url}: ${cause}`);
+    throw new BundleFetchError(`cannot download ${showPath(options.url)}: ${clip(String(cause), MAX_PATH_CHARS)}`);
   });
   if (!response.ok || !response.body) {
-    throw new BundleFetchError(`cannot download ${options.url}: the server answered ${response.status} ${response.statusText}`.trim());
+    throw new BundleFetchError(`cannot download ${showPath(options.url)}: the server answered ${response.status} ${clip(response.statusText)}`.trim());
   }
 
   const temp = join(options.cacheDir, `.${sha256}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
@@ -59,11 +60,11 @@ export async function fetchBundle(options: FetchBundleOptions): Promise<FetchedB
   try {
     const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
     await pipeline(body, measure, createWriteStream(temp, { mode: 0o644 })).catch((err: unknown) => {
-      throw new BundleFetchError(`download of ${options.url} broke off: ${(err as Error).message}`);
+      throw new BundleFetchError(`download of ${showPath(options.url)} broke off: ${clip((err as Error).message, MAX_PATH_CHARS)}`);
     });
     const actual = hash.digest('hex');
     if (actual !== sha256) {
-      throw new BundleFetchError(`${options.url} has SHA-256 ${actual}, but the inventory expects ${sha256}`);
+      throw new BundleFetchError(`${showPath(options.url)} has SHA-256 ${actual}, but the inventory expects ${sha256}`);
     }
     await rename(temp, target);
   } finally {

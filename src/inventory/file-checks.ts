@@ -2,6 +2,7 @@
 // each returning what is wrong and how to fix it, or undefined when the file is usable.
 import { constants } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
+import { showPath } from './problem.js';
 
 export interface FileProblem {
   message: string;
@@ -18,17 +19,17 @@ export async function readableFileProblem(path: string, what: string, notFoundHi
   try {
     info = await stat(path);
   } catch (err) {
-    if (code(err) === 'ENOENT') return { message: `${what} ${path} does not exist`, hint: notFoundHint };
-    return { message: `${what} ${path} cannot be examined (${code(err)})`, hint: 'check the permissions of the directories above it' };
+    if (code(err) === 'ENOENT') return { message: `${what} ${showPath(path)} does not exist`, hint: notFoundHint };
+    return { message: `${what} ${showPath(path)} cannot be examined (${code(err)})`, hint: 'check the permissions of the directories above it' };
   }
   if (info.isDirectory()) {
-    return { message: `${what} ${path} is a directory, not a file`, hint: 'name the file itself, not the directory holding it' };
+    return { message: `${what} ${showPath(path)} is a directory, not a file`, hint: 'name the file itself, not the directory holding it' };
   }
-  if (!info.isFile()) return { message: `${what} ${path} is not a regular file`, hint: 'name a regular file' };
+  if (!info.isFile()) return { message: `${what} ${showPath(path)} is not a regular file`, hint: 'name a regular file' };
   try {
     await access(path, constants.R_OK);
   } catch (err) {
-    return { message: `${what} ${path} cannot be read (${code(err)})`, hint: `check the owner and permissions of ${path}` };
+    return { message: `${what} ${showPath(path)} cannot be read (${code(err)})`, hint: `check the owner and permissions of ${showPath(path)}` };
   }
   return undefined;
 }
@@ -45,8 +46,8 @@ export async function privateKeyProblem(path: string, notFoundHint: string): Pro
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(32), 0, 32, 0);
     if (PUBLIC_KEY_START.test(buffer.subarray(0, bytesRead).toString('latin1'))) {
       return {
-        message: `key file ${path} holds a public key; keyFile must name the private key`,
-        hint: path.endsWith('.pub') ? `use ${path.slice(0, -'.pub'.length)}` : 'name the private key file (the one without .pub)',
+        message: `key file ${showPath(path)} holds a public key; keyFile must name the private key`,
+        hint: path.endsWith('.pub') ? `use ${showPath(path.slice(0, -'.pub'.length))}` : 'name the private key file (the one without .pub)',
       };
     }
   } finally {
@@ -56,8 +57,8 @@ export async function privateKeyProblem(path: string, notFoundHint: string): Pro
   if ((mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8).padStart(4, '0');
     return {
-      message: `private key ${path} is readable by group or others (mode ${octal}); SSH refuses keys like that`,
-      hint: `chmod 600 ${path}`,
+      message: `private key ${showPath(path)} is readable by group or others (mode ${octal}); SSH refuses keys like that`,
+      hint: `chmod 600 ${showPath(path)}`,
     };
   }
   return undefined;

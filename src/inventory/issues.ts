@@ -3,7 +3,7 @@
 // schema's own messages for formats and ranges, each with a hint taken from the field's docs.
 import { stringify } from 'yaml';
 import type * as z from 'zod';
-import { formatPath, showValue, type Path, type Problem } from './problem.js';
+import { clip, formatPath, quote, showValue, type Path, type Problem } from './problem.js';
 import { allowedKeysAt, fieldDocAt, schemasAt } from './schema-walk.js';
 import { didYouMean } from './suggest.js';
 
@@ -69,7 +69,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 function describeActual(value: unknown): string {
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'string') return `the string ${quote(value)}`;
   if (typeof value === 'number') return `the number ${value}`;
   if (typeof value === 'boolean') return `the boolean ${value}`;
   return showValue(value);
@@ -103,11 +103,11 @@ function fromInvalidType(issue: z.core.$ZodIssueInvalidType, path: Path, context
     // value); a duration without a unit stays wrong in quotes, and the field's docs say why.
     const written = context.sourceAt(path) ?? String(value);
     if (schemasAt(context.root, path).some((schema) => schema.safeParse(written).success)) {
-      hint = `YAML reads ${written} as ${describeActual(value)}; put it in quotes: "${written}"`;
+      hint = `YAML reads ${clip(written)} as ${describeActual(value)}; put it in quotes: ${quote(written)}`;
     }
   }
   const written = context.sourceAt(path);
-  const reading = written !== undefined && written !== String(value) ? ` (YAML's reading of ${written})` : '';
+  const reading = written !== undefined && written !== String(value) ? ` (YAML's reading of ${clip(written)})` : '';
   return { path, message: `${field}: expected ${expected}, got ${describeActual(value)}${reading}`, hint };
 }
 
@@ -127,7 +127,7 @@ function fromUnknownKey(key: string, objectPath: Path, context: IssueContext): P
   return {
     path: [...objectPath, key],
     at: 'key',
-    message: `${where} "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+    message: `${where} ${quote(key)}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
     hint,
   };
 }

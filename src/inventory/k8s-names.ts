@@ -1,5 +1,6 @@
 // Kubernetes naming rules the inventory must follow: node names, the cluster name, labels.
 // Each check returns why a name is wrong (for the message), or undefined when it is fine.
+import { quote } from './problem.js';
 
 /** RFC 1123 label as Kubernetes uses it: also the schema's pattern for host and cluster names. */
 export const DNS1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -17,13 +18,13 @@ export function labelKeyProblem(key: string): string | undefined {
   const [prefix, name] = slash === -1 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
   if (prefix !== undefined) {
     if (prefix.length === 0 || prefix.length > 253 || !prefix.split('.').every((p) => SUBDOMAIN_PART.test(p))) {
-      return `the prefix "${prefix}" must be a DNS subdomain such as example.com (lowercase, at most 253 characters)`;
+      return `the prefix ${quote(prefix)} must be a DNS subdomain such as example.com (lowercase, at most 253 characters)`;
     }
   }
   if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
     return prefix === undefined
       ? `it must be ${LABEL_NAME_RULE}, optionally after a DNS prefix and "/" (example.com/zone)`
-      : `the name part "${name}" must be ${LABEL_NAME_RULE}`;
+      : `the name part ${quote(name)} must be ${LABEL_NAME_RULE}`;
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseInventoryText, type ParseResult } from './parse.js';
+import { MAX_NESTING, parseInventoryText, type ParseResult } from './parse.js';
 
 function errorsOf(result: ParseResult) {
   if (result.ok) throw new Error('expected the text to be rejected');
@@ -83,7 +83,35 @@ describe('parseInventoryText', () => {
     for (let i = 1; i < 8; i++) laughs.push(`${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(9).fill(`*${'abcdefgh'[i - 1]}`).join(', ')}]`);
     const errors = errorsOf(parseInventoryText(laughs.join('\n') + '\n'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^1:1: YAML syntax: .*alias/i);
+    // At the first alias, where the expansion starts: b's list on line 2.
+    expect(errors[0]).toMatch(/^2:8: YAML syntax: .*alias/i);
+  });
+
+  it('refuses collections nested too deeply before composing them, at the one too deep', () => {
+    const errors = errorsOf(parseInventoryText(`a:\n  ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`));
+    expect(errors).toEqual([`2:${3 + MAX_NESTING - 1}: YAML structure: lists and mappings are nested more than ${MAX_NESTING} levels deep here`]);
+    // Unclosed, and in block style, too.
+    expect(errorsOf(parseInventoryText('['.repeat(10_000)))[0]).toMatch(/^1:65: YAML structure: .*nested/);
+    const block = Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}- `).join('\n');
+    expect(errorsOf(parseInventoryText(block))[0]).toMatch(/^65:65: YAML structure: .*nested/);
+    // As deep as an inventory could want is fine.
+    expect(parseInventoryText(`a: ${'['.repeat(MAX_NESTING - 1)}${']'.repeat(MAX_NESTING - 1)}\n`).ok).toBe(true);
+  });
+
+  it('reports each unclosed bracket of many once, quickly', () => {
+    const started = Date.now();
+    const errors = errorsOf(parseInventoryText(`a: ${'[x, '.repeat(MAX_NESTING - 2)}\n`));
+    expect(errors[0]).toMatch(/^1:4: YAML syntax: this \[ is never closed/);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('quotes long keys and alias names shortened', () => {
+    const key = 'k'.repeat(5000);
+    const [duplicate] = errorsOf(parseInventoryText(`{"${key}": 1, "${key}": 2}`));
+    expect(duplicate).toContain(`duplicate key "${'k'.repeat(80)}…" (5000 characters)`);
+    expect(duplicate!.length).toBeLessThan(200);
+    const [alias] = errorsOf(parseInventoryText(`a: *${'x'.repeat(5000)}\n`));
+    expect(alias).toContain(`*${'x'.repeat(80)}… (5000 characters) refers to no anchor`);
   });
 
   it('passes YAML warnings on', () => {

@@ -8,14 +8,16 @@ import {
   isScalar,
   isSeq,
   LineCounter,
+  Parser,
   parseDocument,
   visit,
   type Document,
   type Node,
+  type CST,
   type YAMLError,
 } from 'yaml';
 import type { Position } from './positions.js';
-import { formatPath, type Path } from './problem.js';
+import { clip, formatPath, MAX_PATH_CHARS, quote, type Path } from './problem.js';
 
 export interface LocatedProblem extends Position {
   message: string;
@@ -53,31 +55,64 @@ const SYNTAX_MESSAGES: Record<string, string> = {
 };
 
 function syntaxMessage(message: string): string {
-  const first = message.split(' at line ')[0]!.split('\n')[0]!;
+  // The parser's messages can quote the text (a tag, an anchor name): keep them to a line.
+  const first = clip(message.split(' at line ')[0]!.split('\n')[0]!, MAX_PATH_CHARS);
   return `YAML syntax: ${first.charAt(0).toLowerCase()}${first.slice(1)}`;
+}
+
+/**
+ * How deeply collections may nest. An inventory needs five levels; the YAML composer and
+ * everything after it recurse once per level, and a few thousand levels ([[[[…) overflow the
+ * stack, which has been seen to leave V8 in a state where a later regular expression aborts
+ * the whole process. So depth is measured on the parser's token tree first, without recursion.
+ */
+export const MAX_NESTING = 64;
+
+const COLLECTION_TYPES = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/** The first collection nested deeper than MAX_NESTING, as the offset where it starts. */
+function tooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: { token: CST.Token | null | undefined; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (!token || typeof token !== 'object') continue;
+    const level = COLLECTION_TYPES.has(token.type) ? depth + 1 : depth;
+    if (level > MAX_NESTING) return token.offset;
+    if ('value' in token && token.value && typeof token.value === 'object') stack.push({ token: token.value, depth: level });
+    if ('items' in token) {
+      for (const item of token.items as { key?: CST.Token | null; value?: CST.Token }[]) {
+        if (item.key) stack.push({ token: item.key, depth: level });
+        if (item.value) stack.push({ token: item.value, depth: level });
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
  * An unclosed quote or bracket is only noticed where the file ends, far from the mistake; the
  * node the parser built for it starts at the opening character, so report that instead.
  */
-function unclosedOpener(doc: Document, offset: number): { offset: number; opener: string } | undefined {
-  let found: { offset: number; opener: string } | undefined;
-  const check = (node: Node, opener: string | undefined) => {
-    if (opener && node.range && node.range[1] === offset) found ??= { offset: node.range[0], opener };
+type Opener = { offset: number; opener: string };
+
+/** Every quote and bracket node by the offset where it ends (the first one for each offset). */
+function openersByEnd(doc: Document): Map<number, Opener> {
+  const byEnd = new Map<number, Opener>();
+  const note = (node: Node, opener: string | undefined) => {
+    if (opener && node.range && !byEnd.has(node.range[1])) byEnd.set(node.range[1], { offset: node.range[0], opener });
   };
   visit(doc, {
-    Scalar: (_, node) => check(node, node.type === 'QUOTE_DOUBLE' ? '"' : node.type === 'QUOTE_SINGLE' ? "'" : undefined),
-    Map: (_, node) => check(node, node.flow ? '{' : undefined),
-    Seq: (_, node) => check(node, node.flow ? '[' : undefined),
+    Scalar: (_, node) => note(node, node.type === 'QUOTE_DOUBLE' ? '"' : node.type === 'QUOTE_SINGLE' ? "'" : undefined),
+    Map: (_, node) => note(node, node.flow ? '{' : undefined),
+    Seq: (_, node) => note(node, node.flow ? '[' : undefined),
   });
-  return found;
+  return byEnd;
 }
 
 const CLOSER: Record<string, string> = { '"': '"', "'": "'", '{': '}', '[': ']' };
 
-function syntaxProblem(doc: Document, error: YAMLError, at: (offset: number) => Position): LocatedProblem {
-  const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? unclosedOpener(doc, error.pos[0]) : undefined;
+function syntaxProblem(openers: () => Map<number, Opener>, error: YAMLError, at: (offset: number) => Position): LocatedProblem {
+  const unclosed = error.code === 'MISSING_CHAR' || error.code === 'BAD_INDENT' ? openers().get(error.pos[0]) : undefined;
   if (unclosed) {
     return {
       ...at(unclosed.offset),
@@ -128,12 +163,33 @@ export function parseInventoryText(input: Uint8Array | string): ParseResult {
   const text = typeof input === 'string' ? input : new TextDecoder('utf-8').decode(input);
 
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   const at = (offset: number): Position => lineCounter.linePos(offset);
+  const deep = tooDeep([...new Parser(lineCounter.addNewLine).parse(text)]);
+  if (deep !== undefined) {
+    return {
+      ok: false,
+      errors: [
+        {
+          ...at(deep),
+          message: `YAML structure: lists and mappings are nested more than ${MAX_NESTING} levels deep here`,
+          hint: 'an inventory nests a few levels at most; check for brackets that are opened but not closed',
+        },
+      ],
+    };
+  }
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true });
+  let openers: Map<number, Opener> | undefined;
+  const openersOnce = () => (openers ??= openersByEnd(doc));
   // One mistake often trips several parser rules at the same place: report it once.
+  const seen = new Set<string>();
   const syntaxErrors = doc.errors
-    .map((error) => syntaxProblem(doc, error, at))
-    .filter((p, i, all) => all.findIndex((q) => q.line === p.line && q.col === p.col) === i);
+    .map((error) => syntaxProblem(openersOnce, error, at))
+    .filter((p) => {
+      const key = `${p.line}:${p.col}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   if (syntaxErrors.length > 0) return { ok: false, errors: syntaxErrors };
 
   const structureErrors = checkStructure(doc, at);
@@ -160,9 +216,17 @@ export function parseInventoryText(input: Uint8Array | string): ParseResult {
   try {
     value = doc.toJS() as Record<string, unknown>;
   } catch (err) {
-    // yaml refuses documents whose aliases expand exponentially ("billion laughs").
-    const message = `YAML syntax: ${(err as Error).message}`;
-    return { ok: false, errors: [{ line: 1, col: 1, message, hint: 'write the values out instead of nesting aliases' }] };
+    // yaml refuses documents whose aliases expand exponentially ("billion laughs"); point at
+    // the first alias, where the expansion starts.
+    let first: number | undefined;
+    visit(doc, {
+      Alias: (_, node) => {
+        first = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    const message = `YAML syntax: ${clip((err as Error).message, MAX_PATH_CHARS)}`;
+    return { ok: false, errors: [{ ...at(first ?? 0), message, hint: 'write the values out instead of nesting aliases' }] };
   }
   const warnings = doc.warnings.map((warning) => ({ ...at(warning.pos[0]), message: syntaxMessage(warning.message) }));
   return { ok: true, doc, lineCounter, value, warnings };
@@ -177,8 +241,8 @@ function checkStructure(doc: Document, at: (offset: number) => Position): Locate
       if (!node.resolve(doc)) {
         problems.push({
           ...at(node.range?.[0] ?? 0),
-          message: `${formatPath(path)}: the alias *${node.source} refers to no anchor`,
-          hint: `define &${node.source} on an earlier value, or write the value out`,
+          message: `${formatPath(path)}: the alias *${clip(node.source)} refers to no anchor`,
+          hint: `define &${clip(node.source)} on an earlier value, or write the value out`,
         });
       }
       return;
@@ -203,7 +267,7 @@ function checkStructure(doc: Document, at: (offset: number) => Position): Locate
       if (first !== undefined) {
         problems.push({
           ...at(key.range?.[0] ?? 0),
-          message: `${formatPath(path)}: duplicate key "${name}" (first on line ${first})`,
+          message: `${formatPath(path)}: duplicate key ${quote(name)} (first on line ${first})`,
           hint: 'YAML would keep only one of the two values; remove or merge one of them',
         });
       } else {

@@ -2,7 +2,7 @@
 // the user wrote it. A path that does not exist in the document (a missing key, a default)
 // points at the deepest part that does: the parent's key, so "missing key" lands on the map
 // that lacks it.
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { Path } from './problem.js';
 
 export interface Position {
@@ -19,13 +19,32 @@ interface Found {
   complete: boolean;
 }
 
+// Problems are located one by one; a mapping of 10,000 keys with a problem at each must not cost
+// 10,000 scans of it. The first entry of a key wins, as YAML's reading of duplicates does not
+// matter here: duplicates are refused before anything is located.
+const pairIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairOf(map: YAMLMap, segment: string | number): Pair | undefined {
+  let index = pairIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      if (!isScalar(pair.key)) continue;
+      const name = String(pair.key.value);
+      if (!index.has(name)) index.set(name, pair);
+    }
+    pairIndexes.set(map, index);
+  }
+  return index.get(String(segment));
+}
+
 function find(doc: Document, path: Path): Found {
   let node = doc.contents as Node | null;
   let key: Node | undefined;
   for (const segment of path) {
     if (isAlias(node)) node = node.resolve(doc) ?? null;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairOf(node, segment);
       if (!pair) return { node, key, complete: false };
       key = pair.key as Node;
       node = pair.value as Node | null;

@@ -15,7 +15,7 @@ import { privateKeyProblem, readableFileProblem } from './file-checks.js';
 import { hashFile } from './hash-file.js';
 import { readImageRefs } from '../bundle/image-refs.js';
 import { resolveUserPath } from './paths.js';
-import { formatPath, type Path, type Problem } from './problem.js';
+import { clip, formatPath, MAX_PATH_CHARS, showPath, type Path, type Problem } from './problem.js';
 import { DEFAULTS, type BundleSource, type Inventory, type SshFields } from './schema.js';
 import { parseExactVersion, versionInFileName } from './versions.js';
 
@@ -68,7 +68,7 @@ interface PlannedBundle {
 export async function resolveInventory(inventory: Inventory, context: ResolveContext): Promise<ResolveResult> {
   const baseDir = dirname(context.inventoryPath);
   const userPath = (path: string) => resolveUserPath(path, baseDir, context.home);
-  const notFoundHint = `relative paths start from the inventory's directory ${baseDir}; ~ is the home directory ${context.home}`;
+  const notFoundHint = `relative paths start from the inventory's directory ${showPath(baseDir)}; ~ is the home directory ${showPath(context.home)}`;
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
 
@@ -194,9 +194,14 @@ function containerdVersionOf(inventory: Inventory) {
   return versionInFileName('containerd', sourceFileName(inventory.containerd.bundle));
 }
 
+const MAX_NAMED_HOSTS = 10;
+
 function hostNames(inventory: Inventory, indexes: number[]): string {
   const names = indexes.map((i) => inventory.hosts[i]!.name);
-  return names.length === 1 ? `host ${names[0]}` : `hosts ${names.join(', ')}`;
+  if (names.length === 1) return `host ${names[0]}`;
+  // A setting shared by a thousand hosts names a few of them.
+  const shown = names.length > MAX_NAMED_HOSTS ? [...names.slice(0, MAX_NAMED_HOSTS - 1), `and ${names.length - MAX_NAMED_HOSTS + 1} more`] : names;
+  return `hosts ${shown.join(', ')}`;
 }
 
 /** Group the hosts by where a field was written, so a shared setting is reported once. */
@@ -238,8 +243,8 @@ function checkSecrets(inventory: Inventory, merged: MergedSsh[], env: NodeJS.Pro
       if (env[name]) continue;
       errors.push({
         path,
-        message: `${formatPath(path)}: environment variable ${name} is not set (needed for ${hostNames(inventory, hosts)})`,
-        hint: `export ${name}=… before running kubeforge; secrets are read from the environment, never from the inventory`,
+        message: `${formatPath(path)}: environment variable ${clip(name)} is not set (needed for ${hostNames(inventory, hosts)})`,
+        hint: `export ${clip(name)}=… before running kubeforge; secrets are read from the environment, never from the inventory`,
       });
     }
   }
@@ -292,7 +297,7 @@ async function checkKnownHosts(merged: MergedSsh[], settings: SshSettings[], war
     const path = merged[i]!.origin.knownHostsFile ?? ['hosts', i];
     warnings.push({
       path,
-      message: `${formatPath(path)}: known_hosts file ${ssh.knownHostsFile} does not exist and acceptNewHostKeys is false, so no host key can be verified`,
+      message: `${formatPath(path)}: known_hosts file ${showPath(ssh.knownHostsFile)} does not exist and acceptNewHostKeys is false, so no host key can be verified`,
     });
   }
 }
@@ -308,7 +313,7 @@ async function readImageArchives(bundles: PlannedBundle[], resolved: Map<string,
     } catch (err) {
       errors.push({
         path: planned.path,
-        message: `${formatPath(planned.path)}: ${bundle.path} is not a usable image archive: ${(err as Error).message}`,
+        message: `${formatPath(planned.path)}: ${showPath(bundle.path)} is not a usable image archive: ${clip((err as Error).message, MAX_PATH_CHARS)}`,
         hint: 'give an archive written by `docker save`, `ctr images export` or `skopeo copy ... docker-archive:`/`oci-archive:`',
       });
     }
@@ -325,7 +330,7 @@ async function readAddonManifest(bundles: PlannedBundle[], resolved: Map<string,
   try {
     return analyzeAddonManifest(await readFile(bundle.path, 'utf8'), shown);
   } catch (err) {
-    const message = err instanceof AddonManifestError ? err.message : `cannot read ${shown}: ${(err as Error).message}`;
+    const message = clip(err instanceof AddonManifestError ? err.message : `cannot read ${showPath(shown)}: ${(err as Error).message}`, 2 * MAX_PATH_CHARS);
     errors.push({
       path: planned.path,
       message: `${formatPath(planned.path)}: the network add-on manifest is not usable: ${message}`,
@@ -358,7 +363,7 @@ async function materialiseBundles(bundles: PlannedBundle[], context: ResolveCont
       const path = bundle.file === undefined ? [...bundle.path, 'url'] : bundle.path;
       errors.push({
         path,
-        message: `${formatPath(path)}: ${err instanceof BundleFetchError ? err.message : `cannot read ${bundle.file}: ${(err as Error).message}`}`,
+        message: `${formatPath(path)}: ${err instanceof BundleFetchError ? err.message : `cannot read ${showPath(bundle.file ?? '')}: ${clip((err as Error).message, MAX_PATH_CHARS)}`}`,
         hint:
           err instanceof BundleFetchError
             ? 'check the URL and the sha256 (the published checksum of that exact file)'

@@ -30,7 +30,10 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
-    const distance = editDistance(wanted, normalise(candidate));
+    const normalised = normalise(candidate);
+    // The distance is at least the difference in length: a 5 MB word is not worth the quadratic work.
+    if (Math.abs(wanted.length - normalised.length) > limit) continue;
+    const distance = editDistance(wanted, normalised);
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }
   return best?.candidate;

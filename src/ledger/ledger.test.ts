@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../run/outcome.js';
-import { hostsToRetry, ledgerDir, readLastRun, readState, writeRun, type RunRecord } from './ledger.js';
+import { OUTPUT_BOUNDS } from '../run/remote.js';
+import { boundRecord, hostsToRetry, LEDGER_TEXT_BYTES, ledgerDir, readLastRun, readState, writeRun, type RunRecord } from './ledger.js';
 
 function record(id: string, hosts: Array<[string, HostResult['status']]>, limitedTo?: string[]): RunRecord {
   return {
@@ -51,5 +52,39 @@ describe('the ledger', () => {
     const empty = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kf-ledger-')), 'inventory.yaml');
     expect(await readLastRun(empty)).toBeUndefined();
     expect(await readState(empty)).toBeUndefined();
+  });
+});
+
+describe('the ledger bounds what a step keeps', () => {
+  it('keeps at most 20 lines and 4 KiB of output per step, and 2 KiB of each message, whatever it is given', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-ledger-'));
+    const inventory = path.join(dir, 'inventory.yaml');
+    const big = record('r9', [['a', 'failed']]);
+    const huge = 'z'.repeat(10 * 1024 * 1024);
+    big.hosts[0]!.reason = huge;
+    big.hosts[0]!.steps = [
+      {
+        key: 'kubeadm-init',
+        title: 'kubeadm init',
+        status: 'failed',
+        startedAt: big.startedAt,
+        durationMs: 1,
+        error: { message: huge, exitCode: 1, output: `${Array.from({ length: 50 }, (_, i) => `line ${i}`).join('\n')}\n${huge}`, hint: huge },
+      },
+    ];
+    const file = await writeRun(inventory, big);
+    expect(fs.statSync(file).size).toBeLessThan(16 * 1024);
+    const step = (await readLastRun(inventory))!.hosts[0]!.steps[0]!;
+    expect(Buffer.byteLength(step.error!.output!)).toBeLessThanOrEqual(OUTPUT_BOUNDS.bytes);
+    expect(step.error!.output).toMatch(/z… \(10485760 bytes\)$/);
+    expect(Buffer.byteLength(step.error!.message)).toBeLessThanOrEqual(LEDGER_TEXT_BYTES);
+    expect(Buffer.byteLength((await readState(inventory))!.a!.reason!)).toBeLessThanOrEqual(LEDGER_TEXT_BYTES);
+  });
+
+  it('scrubs a token before cutting, so no half of one is left', () => {
+    const token = 'abcdef.0123456789abcdef';
+    const text = `${'p'.repeat(LEDGER_TEXT_BYTES - 30)} ${token}`;
+    const bounded = boundRecord({ ...record('r10', [['a', 'failed']]), hosts: [{ host: 'a', role: 'worker', status: 'failed', steps: [], reason: text }] });
+    expect(bounded.hosts[0]!.reason).not.toContain('abcdef.01');
   });
 });

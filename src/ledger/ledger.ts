@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { TOKEN_PATTERN } from '../cluster/secrets.js';
-import type { HostResult } from '../run/outcome.js';
+import type { HostResult, StepResult } from '../run/outcome.js';
+import { boundedTail, cutLine, OUTPUT_BOUNDS } from '../run/remote.js';
 
 export interface RunRecord {
   id: string;
@@ -46,6 +47,54 @@ export interface HostState {
 }
 export type LedgerState = Record<string, HostState>;
 
+/**
+ * The most a record keeps of one text: the output of a failed step as the runner keeps it
+ * (OUTPUT_BOUNDS: last 20 lines, 4 KiB), other texts (messages, hints, reasons) 2 KiB each.
+ * The runner already bounds what it records; this is the last net, so that no step, whatever
+ * produced it, can put megabytes into the ledger.
+ */
+export const LEDGER_TEXT_BYTES = 2048;
+
+function boundText(text: string): string;
+function boundText(text: string | undefined): string | undefined;
+function boundText(text: string | undefined): string | undefined {
+  // Scrubbed before it is cut: a token cut in half would no longer look like one.
+  return text === undefined ? undefined : cutLine(scrub(text), LEDGER_TEXT_BYTES);
+}
+
+function scrub(text: string): string {
+  return text.replace(TOKEN_PATTERN, '[redacted-token]');
+}
+
+function boundStep(step: StepResult): StepResult {
+  const bounded: StepResult = { ...step, key: boundText(step.key), title: boundText(step.title) };
+  if (step.detail !== undefined) bounded.detail = boundText(step.detail);
+  if (step.error) {
+    const { output, hint, ...error } = step.error;
+    bounded.error = {
+      ...error,
+      message: boundText(error.message),
+      ...(output !== undefined ? { output: boundedTail(scrub(output), { lines: OUTPUT_BOUNDS.lines, bytes: OUTPUT_BOUNDS.bytes }) } : {}),
+      ...(hint !== undefined ? { hint: boundText(hint) } : {}),
+    };
+  }
+  return bounded;
+}
+
+/** The record with every text in it bounded (see LEDGER_TEXT_BYTES). */
+export function boundRecord(record: RunRecord): RunRecord {
+  return {
+    ...record,
+    hosts: record.hosts.map((host) => ({
+      ...host,
+      steps: host.steps.map(boundStep),
+      ...(host.reason !== undefined ? { reason: boundText(host.reason) } : {}),
+      ...(host.node ? { node: { ...host.node, message: boundText(host.node.message) } } : {}),
+      ...(host.warnings ? { warnings: host.warnings.slice(0, OUTPUT_BOUNDS.lines).map((w) => boundText(w)) } : {}),
+    })),
+  };
+}
+
 /** Records a run: runs/<id>.json, last-run.json (the newest), and the merged host state. */
 export async function writeRun(inventoryPath: string, record: RunRecord): Promise<string> {
   const dir = ledgerDir(inventoryPath);
@@ -53,13 +102,13 @@ export async function writeRun(inventoryPath: string, record: RunRecord): Promis
   await fs.chmod(dir, 0o700);
   // Everything in a record already went through the run's redactor; this is the last net,
   // for a token kubeadm minted that no redactor knew of.
-  const text = (JSON.stringify(record, null, 2) + '\n').replace(TOKEN_PATTERN, '[redacted-token]');
+  const text = (JSON.stringify(boundRecord(record), null, 2) + '\n').replace(TOKEN_PATTERN, '[redacted-token]');
   const file = path.join(dir, 'runs', `${record.id}.json`);
   await writeAtomic(file, text);
   await writeAtomic(path.join(dir, 'last-run.json'), text);
   const state = (await readState(inventoryPath)) ?? {};
   for (const h of record.hosts) {
-    state[h.host] = { status: h.status, ...(h.reason ? { reason: h.reason } : {}), runId: record.id, at: record.finishedAt };
+    state[h.host] = { status: h.status, ...(h.reason ? { reason: boundText(h.reason) } : {}), runId: record.id, at: record.finishedAt };
   }
   await writeAtomic(path.join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   return file;

@@ -114,7 +114,7 @@ async function runStep(
   const mustRun = async (what: string, script: string, env?: Record<string, string>) => {
     const r = await sh(script, env);
     if (r.code !== 0) {
-      const output = opts.redact(tailLines(`${r.stdout}\n${r.stderr}`));
+      const output = tailLines(opts.redact(`${r.stdout}\n${r.stderr}`));
       throw new RemoteCommandError(`${what} failed (exit ${r.code})${firstLine(output)}`, r.code, output);
     }
   };

@@ -56,11 +56,67 @@ export class RemoteCommandError extends Error {
   }
 }
 
-/** Last `n` non-empty lines of a command's output. */
-export function tailLines(text: string, n = 20): string {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .slice(-n)
-    .join('\n');
+/** How much of a failed command's output is kept (in errors, the summary and the ledger). */
+export const OUTPUT_BOUNDS = {
+  /** Lines kept from the end. */
+  lines: 20,
+  /** UTF-8 bytes of all kept lines together, newlines included. */
+  bytes: 4096,
+  /** UTF-8 bytes of one line before it is cut (a 10 MB line of JSON or base64 is one line). */
+  lineBytes: 512,
+} as const;
+
+export interface TailOptions {
+  lines?: number;
+  bytes?: number;
+  lineBytes?: number;
+  /** Drop lines that are empty or only blanks. */
+  skipBlank?: boolean;
+}
+
+/** The start of `line` in at most `maxBytes` UTF-8 bytes, with "… (N bytes)" when it was cut. */
+export function cutLine(line: string, maxBytes: number = OUTPUT_BOUNDS.lineBytes): string {
+  // Most lines are short: count bytes only when the characters could exceed the limit.
+  if (line.length * 3 <= maxBytes || Buffer.byteLength(line) <= maxBytes) return line;
+  const total = Buffer.byteLength(line);
+  const suffix = `… (${total} bytes)`;
+  const room = Math.max(0, maxBytes - Buffer.byteLength(suffix));
+  // encodeInto stops before a character that does not fit whole; `room` bytes hold at most
+  // `room` UTF-16 units, so only that much of a huge line is looked at.
+  const { read } = new TextEncoder().encodeInto(line.slice(0, room), new Uint8Array(room));
+  return line.slice(0, read) + suffix;
+}
+
+/**
+ * The end of a command's output, bounded in lines and in bytes: the last lines (each cut to
+ * lineBytes), as many as fit in `bytes`, always at least the last one. Reads the text from its
+ * end, so a megabyte of output costs only what is kept.
+ */
+export function boundedTail(text: string, options: TailOptions = {}): string {
+  const { lines = OUTPUT_BOUNDS.lines, bytes = OUTPUT_BOUNDS.bytes, skipBlank = false } = options;
+  const lineBytes = Math.min(options.lineBytes ?? OUTPUT_BOUNDS.lineBytes, bytes);
+  const kept: string[] = [];
+  let size = 0;
+  let end = text.length;
+  while (end >= 0 && kept.length < lines) {
+    const start = text.lastIndexOf('\n', end - 1);
+    const line = text.slice(start + 1, end);
+    end = start;
+    if (skipBlank && !/\S/.test(line)) {
+      if (start < 0) break;
+      continue;
+    }
+    const cut = cutLine(line, lineBytes);
+    const cost = Buffer.byteLength(cut) + (kept.length > 0 ? 1 : 0);
+    if (kept.length > 0 && size + cost > bytes) break;
+    kept.push(cut);
+    size += cost;
+    if (start < 0) break;
+  }
+  return kept.reverse().join('\n');
+}
+
+/** Last `n` non-empty lines of a command's output, bounded in bytes as OUTPUT_BOUNDS says. */
+export function tailLines(text: string, n: number = OUTPUT_BOUNDS.lines): string {
+  return boundedTail(text, { lines: n, skipBlank: true });
 }

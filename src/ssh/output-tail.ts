@@ -1,6 +1,8 @@
 // Keep the end of a command's output and drop the rest, so a chatty command (a package manager,
 // `journalctl`) cannot fill our memory. The end is what explains a failure.
 
+import { boundedTail, OUTPUT_BOUNDS } from '../run/remote.js';
+
 export const DEFAULT_OUTPUT_CAP = 1024 * 1024;
 
 export class OutputTail {
@@ -41,8 +43,12 @@ export class OutputTail {
   }
 }
 
-/** The last `count` lines of `text` (a trailing newline does not count as an empty line). */
-export function lastLines(text: string, count: number): string {
-  const lines = text.replace(/\n$/, '').split('\n');
-  return lines.slice(-count).join('\n');
+/**
+ * The last `count` lines of `text` (a trailing newline does not count as an empty line), each
+ * cut to OUTPUT_BOUNDS.lineBytes and all of them to OUTPUT_BOUNDS.bytes: a command that prints
+ * one 10 MB line leaves its start, not the 10 MB, in the error.
+ */
+export function lastLines(text: string, count: number, bytes: number = OUTPUT_BOUNDS.bytes): string {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  return boundedTail(body, { lines: count, bytes });
 }
