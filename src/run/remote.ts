@@ -99,7 +99,8 @@ export function boundedTail(text: string, options: TailOptions = {}): string {
   let size = 0;
   let end = text.length;
   while (end >= 0 && kept.length < lines) {
-    const start = text.lastIndexOf('\n', end - 1);
+    // lastIndexOf treats a negative position as 0: at the very start there is no line before.
+    const start = end > 0 ? text.lastIndexOf('\n', end - 1) : -1;
     const line = text.slice(start + 1, end);
     end = start;
     if (skipBlank && !/\S/.test(line)) {

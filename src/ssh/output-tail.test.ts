@@ -34,6 +34,14 @@ describe('lastLines', () => {
 });
 
 describe('bounded output (lastLines and tailLines)', () => {
+  it('ends on output that starts with blank lines (empty stdout, then stderr): it hung the run once', () => {
+    expect(tailLines('\nkubectl: error')).toBe('kubectl: error');
+    expect(tailLines('\n\n\n')).toBe('');
+    expect(tailLines('')).toBe('');
+    expect(tailLines('\n')).toBe('');
+    expect(lastLines('\nonly', 5)).toBe('\nonly'); // lastLines keeps blank lines
+  });
+
   it('cuts a single 10 MB line to its start, with an ellipsis and its size', () => {
     const huge = 'x'.repeat(10 * 1024 * 1024);
     for (const kept of [lastLines(`${huge}\n`, 20), tailLines(`ok\n${huge}\n\n`)]) {
