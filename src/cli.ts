@@ -61,6 +61,7 @@ program
   .option('--playbooks <dir>', 'use the playbooks in this folder instead of the shipped ones')
   .option('--ask-sudo-password', 'ask once (hidden) for the sudo password of hosts reached as a user other than root')
   .option('--wait <duration>', 'how long each node may take to become Ready after joining (0s: do not wait)', '5m')
+  .option('--no-progress', 'no progress display, only the summary (a terminal shows a live view; CI=true and pipes get plain lines)')
   .action(action(async (flags) => (await import('./commands/up/index.js')).upCommand(flags)));
 
 program

@@ -45,7 +45,7 @@ export interface HostResult {
   warnings?: string[];
 }
 
-/** Events a run emits, for the progress views (listr2, plain lines, JSON). */
+/** Events a run emits, for the progress views (live terminal view, plain lines, JSON). */
 export interface RunEvents {
   hostActivity(host: string, text: string): void;
   stepStart(host: string, key: string, title: string): void;

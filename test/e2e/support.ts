@@ -6,7 +6,7 @@ import { run, type RunResult } from '../hosts/exec.js';
 import type { Fleet } from '../hosts/fleet.js';
 import type { TestHost } from '../hosts/host.js';
 
-const REQUIRED_COMMANDS = ['systemd-nspawn', 'debootstrap', 'ip', 'nsenter', 'unshare', 'ssh', 'ssh-keygen', '/usr/sbin/sshd', 'apt-get', 'dpkg-deb'];
+const REQUIRED_COMMANDS = ['tmux', 'systemd-nspawn', 'debootstrap', 'ip', 'nsenter', 'unshare', 'ssh', 'ssh-keygen', '/usr/sbin/sshd', 'apt-get', 'dpkg-deb'];
 
 function missingCommands(): string[] {
   return REQUIRED_COMMANDS.filter((cmd) => {

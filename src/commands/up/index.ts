@@ -12,7 +12,7 @@ import { sshConnector } from '../../ssh/remote.js';
 import { shellQuote } from '../../ssh/quote.js';
 import { jsonReporter } from '../../ui/json.js';
 import { plainReporter, summaryTable } from '../../ui/plain.js';
-import { ttyProgress } from '../../ui/tty.js';
+import { liveProgress } from '../../ui/live.js';
 import { parseLimit } from './select.js';
 import { askHidden, askSudoPassword } from './sudo-password.js';
 
@@ -29,6 +29,13 @@ export interface UpFlags {
   playbooks?: string;
   askSudoPassword?: boolean;
   wait: string;
+  /** --no-progress: nothing but the summary. */
+  progress?: boolean;
+}
+
+function silentReporter(): RunEvents {
+  const nothing = () => {};
+  return { hostActivity: nothing, stepStart: nothing, uploadProgress: nothing, stepEnd: nothing, hostEnd: nothing };
 }
 
 function positiveInt(flag: string, value: string): number {
@@ -119,12 +126,13 @@ export async function upCommand(flags: UpFlags): Promise<number> {
 
   const hostNames = cluster.hosts.filter((h) => !only || only.has(h.name)).map((h) => h.name);
   let events: RunEvents;
-  let uiDone: Promise<void> = Promise.resolve();
+  let closeView = () => {};
   if (flags.json) events = jsonReporter(out);
-  else if (process.stdout.isTTY) {
-    const tty = ttyProgress(hostNames);
-    events = tty.events;
-    uiDone = tty.done;
+  else if (flags.progress === false) events = silentReporter();
+  else if (process.stdout.isTTY && process.env.CI !== 'true') {
+    const live = liveProgress(hostNames, process.stdout, { color: !process.env.NO_COLOR });
+    events = live.events;
+    closeView = live.close;
   } else events = plainReporter(out);
 
   const started = new Date();
@@ -143,7 +151,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       bundleContents: contents,
       replan: (plan, facts) => planHost(cluster, plan.host, playbooks, { hostFacts: { ...(facts.binaries.kubelet ? { kubeletPath: facts.binaries.kubelet } : {}) } }),
     });
-    await uiDone;
+    closeView();
     const interrupted = controller.signal.aborted && !internal;
     const allOk = result.hosts.every((h) => h.status === 'ok');
     const exitCode = internal ? ExitCode.internal : interrupted ? ExitCode.interrupted : allOk ? ExitCode.ok : ExitCode.hostsFailed;
@@ -191,6 +199,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
     }
     return exitCode;
   } catch (e) {
+    closeView();
     err(formatError(e));
     return 1;
   } finally {
