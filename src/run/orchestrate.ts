@@ -2,6 +2,7 @@
 // needs them: every host runs its own playbook steps in parallel (bounded), the init host then
 // runs kubeadm init, control planes join one at a time after it, workers join in parallel.
 // A host that fails stops only its own pipeline; hosts that need a failed host are "blocked".
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { fetchAdminConf, initCluster, isInitialized, isMember, joinHost, mintJoinMaterial, type KubeadmContext } from '../cluster/kubeadm.js';
@@ -65,6 +66,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   // The run stops on the user's Ctrl-C, or once --max-fail hosts have failed.
   const stop = new AbortController();
   const signal = AbortSignal.any([opts.signal, stop.signal]);
+  // Every host's commands listen on the run's signal: hundreds of listeners are expected, not a leak.
+  setMaxListeners(0, signal, stop.signal, opts.signal);
   const stopReason = () => {
     if (!opts.signal.aborted) return `run stopped: ${opts.maxFailures} host(s) failed, the --max-fail bound`;
     const reason: unknown = opts.signal.reason;

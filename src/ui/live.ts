@@ -62,7 +62,7 @@ export function liveProgress(hostNames: string[], out: NodeJS.WriteStream, opts:
       sentSoFar.set(id, sent);
       running(name, `${key}: sending ${bundle} ${total ? Math.floor((sent / total) * 100) : 100}%`);
     },
-    stepEnd: () => {},
+    stepEnd: (name, result) => running(name, `${result.key} ${result.status}`),
     hostEnd: (r) => {
       const h = host(r.host);
       if (!h) return;

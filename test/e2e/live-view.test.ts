@@ -26,8 +26,9 @@ function startInTmux(args: string[]): void {
   tmux('new-session', '-d', '-s', 'live', '-x', String(COLUMNS), '-y', String(ROWS), `${quoted}; echo KF-EXIT:$?; sleep 600`);
 }
 
-function screen(): string {
-  return tmux('capture-pane', '-p', '-t', 'live');
+/** What the terminal shows now (or, with history, everything it has shown, scrolled off included). */
+function screen(history = false): string {
+  return tmux('capture-pane', '-p', '-t', 'live', ...(history ? ['-S', '-1000'] : []));
 }
 
 const HEADER = /^\d+ done, \d+ running, \d+ failed, (\d+ blocked, )?(\d+ cancelled, )?\d+ waiting of (\d+) hosts/m;
@@ -71,11 +72,12 @@ describe.skipIf(unavailable)('the live view in a terminal', () => {
       if (s.includes('KF-EXIT:')) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    const final = screen(true);
     tmux('kill-session', '-t', 'live');
-    const final = screens.at(-1)!;
     expect(final).toContain('KF-EXIT:1');
     const during = screens.filter((s) => !s.includes('KF-EXIT:') && /⠋|⠙|⠹|⠸|⠼|⠴|⠦|⠧|⠇|⠏/.test(s));
     expect(during.length).toBeGreaterThan(3);
+    console.log(`FIGURE the terminal in the middle of the run (${ROWS}x${COLUMNS}):\n${during.find((d) => d.includes('✖')) ?? during[0]}`);
     for (const s of during) {
       // The whole frame is on screen: its header was not scrolled off by too many lines.
       expect(s, s).toMatch(HEADER);
