@@ -25,7 +25,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 type Mode = 'plain' | 'terminal 50x160' | 'pty 0x0';
 const MODES: Mode[] = ['plain', 'terminal 50x160', 'pty 0x0'];
 
-async function writeInventory(fleet: Fleet, dir: string, bundle: string, version: string): Promise<{ inventory: string; playbooks: string }> {
+async function writeInventory(fleets: Fleet[], dir: string, bundle: string, version: string): Promise<{ inventory: string; playbooks: string }> {
   const fixture = makeInventoryFixture();
   const bundles = path.join(fixture.dir, 'bundles');
   const playbooks = path.join(dir, 'playbooks');
@@ -37,8 +37,10 @@ async function writeInventory(fleet: Fleet, dir: string, bundle: string, version
   for (const name of ['containerd', 'kubernetes']) {
     await fs.writeFile(path.join(playbooks, `${name}.yaml`), `name: ${name}\nsteps:\n  - { id: nothing, title: nothing, verifyOnly: true, verify: "true" }\n`);
   }
+  // One known_hosts for all the fleets; each fleet has its own client key.
   const knownHosts = path.join(dir, 'known_hosts');
-  await fs.copyFile(fleet.knownHosts, knownHosts);
+  await fs.writeFile(knownHosts, (await Promise.all(fleets.map((f) => fs.readFile(f.knownHosts, 'utf8')))).join(''));
+  const hosts = fleets.flatMap((f) => f.light.map((h) => ({ h, key: f.clientKey })));
   const inventory = path.join(dir, 'inventory.yaml');
   await fs.writeFile(
     inventory,
@@ -52,8 +54,13 @@ async function writeInventory(fleet: Fleet, dir: string, bundle: string, version
         criTools: path.join(bundles, 'crictl-v1.30.0-linux-amd64.tar.gz'),
       },
       containerd: { bundle, version },
-      ssh: { user: 'root', keyFile: fleet.clientKey, agent: false, knownHostsFile: knownHosts },
-      hosts: fleet.light.map((h, i) => ({ name: h.name, address: h.address, role: i === 0 ? 'control-plane' : 'worker' })),
+      ssh: { user: 'root', agent: false, knownHostsFile: knownHosts },
+      hosts: hosts.map(({ h, key }, i) => ({
+        name: `${h.name}-${h.address.split('.').pop()}`,
+        address: h.address,
+        role: i === 0 ? 'control-plane' : 'worker',
+        ssh: { keyFile: key },
+      })),
     }),
   );
   return { inventory, playbooks };
@@ -89,18 +96,21 @@ function runOnce(mode: Mode, args: string[], timeFile: string): [number, number]
 
 async function main(): Promise<void> {
   const bundle = await buildContainerdBundle();
-  const fleet = await startFleet({ light: hostCount });
+  // A fleet holds at most 61 hosts (one /26 of the test network): 200 hosts take four.
+  const fleets: Fleet[] = [];
+  for (let left = hostCount; left > 0; left -= 50) fleets.push(await startFleet({ light: Math.min(50, left) }));
+  const all = fleets.flatMap((f) => f.light);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-bench-view-'));
   try {
-    await markAsCluster(fleet.light);
-    const { inventory, playbooks } = await writeInventory(fleet, dir, bundle.path, bundle.version);
+    await markAsCluster(all);
+    const { inventory, playbooks } = await writeInventory(fleets, dir, bundle.path, bundle.version);
     const args = ['up', '-i', inventory, '--playbooks', playbooks, '--concurrency', String(hostCount), '--upload-concurrency', String(Math.min(hostCount, 16))];
     const results = new Map<Mode, Array<[number, number]>>(MODES.map((m) => [m, []]));
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? MODES : [...MODES].reverse();
       for (const mode of order) {
         // Every run sends the bundle again: nothing is left on the hosts from the last one.
-        await Promise.all(fleet.light.map((h) => h.exec('rm -rf /var/lib/kubeforge')));
+        await Promise.all(all.map((h) => h.exec('rm -rf /var/lib/kubeforge')));
         results.get(mode)!.push(runOnce(mode, args, path.join(dir, 'time')));
       }
     }
@@ -114,7 +124,7 @@ async function main(): Promise<void> {
       console.log(`  ${mode.padEnd(17)} ${wall.toFixed(1).padStart(7)} ${cpu.toFixed(1).padStart(7)}   ${(wall / plainWall).toFixed(2).padStart(10)}   ${(cpu / plainCpu).toFixed(2).padStart(9)}`);
     }
   } finally {
-    await fleet.destroy();
+    for (const f of fleets) await f.destroy();
     await fs.rm(dir, { recursive: true, force: true });
   }
 }

@@ -105,6 +105,6 @@ describe.skipIf(unavailable)('the live view in a terminal', () => {
     const s = screen();
     tmux('kill-session', '-t', 'live');
     expect(s).toContain('KF-EXIT:130');
-    expect(took).toBeLessThan(10);
+    expect(took).toBeLessThan(2); // the bound for Ctrl-C at 50 hosts (measured: about 0.3 s)
   });
 });
