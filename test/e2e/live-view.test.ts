@@ -23,7 +23,8 @@ function tmux(...args: string[]): string {
 /** Runs the CLI in a fresh tmux session of ROWS x COLUMNS; the pane prints KF-EXIT:<code> at the end. */
 function startInTmux(args: string[]): void {
   const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  tmux('new-session', '-d', '-s', 'live', '-x', String(COLUMNS), '-y', String(ROWS), `${quoted}; echo KF-EXIT:$?; sleep 600`);
+  // A person at a terminal: CI=true (set where the suite runs in CI) would ask for plain lines.
+  tmux('new-session', '-d', '-s', 'live', '-x', String(COLUMNS), '-y', String(ROWS), `env -u CI ${quoted}; echo KF-EXIT:$?; sleep 600`);
 }
 
 /** What the terminal shows now (or, with history, everything it has shown, scrolled off included). */
