@@ -136,6 +136,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     facts: HostFacts;
     preflight: PreflightResult;
     steps: StepResult[];
+    /** When the facts were asked for: the preflight step's start. */
+    preflightStarted: number;
   }
   const reachHost = async (plan: HostPlan): Promise<Reached | HostResult> => {
     const host = plan.host;
@@ -174,7 +176,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     events.hostActivity(host.name, 'preflight');
     try {
       const facts = await gatherFacts(remote, signal);
-      return { plan, remote, facts, preflight: preflight(cluster, host, facts, opts.bundleContents), steps };
+      return { plan, remote, facts, preflight: preflight(cluster, host, facts, opts.bundleContents), steps, preflightStarted: started };
     } catch (err) {
       steps.push(stepResult('preflight', 'host facts and preflight checks', signal.aborted ? 'cancelled' : 'failed', started, (err as Error).message));
       events.stepEnd(host.name, steps.at(-1)!);
@@ -318,7 +320,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     for (const r of reached) {
       const warnings = r.preflight.warnings.map(describeProblem);
       const status: StepStatus = r.preflight.errors.length > 0 ? 'failed' : signal.aborted ? 'cancelled' : 'verified';
-      const result = stepResult('preflight', 'host facts and preflight checks', status, Date.now(), r.preflight.errors.map(describeProblem).join('; ') || undefined, r.preflight.errors.map((p) => p.fix).join('; ') || undefined);
+      const result = stepResult('preflight', 'host facts and preflight checks', status, r.preflightStarted, r.preflight.errors.map(describeProblem).join('; ') || undefined, r.preflight.errors.map((p) => p.fix).join('; ') || undefined);
       if (warnings.length) result.detail = `warnings: ${warnings.join('; ')}`;
       if (r.preflight.willInstall.length) result.detail = [`will install ${r.preflight.willInstall.join(', ')}`, result.detail].filter(Boolean).join('; ');
       r.steps.push(result);
