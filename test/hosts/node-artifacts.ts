@@ -14,7 +14,8 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { kubeadmImages } from '../../src/cluster/kubeadm-images.js';
 import { parseVersion } from '../../src/model.js';
-import { standinsDir, upstreamVersion } from './artifacts.js';
+import { standinsDir } from './artifacts.js';
+import { debVersion, tarInto, unpackDeb, upToDate, upstreamVersion, writeBusyboxArchive } from './debian-artifacts.js';
 import { pathExists, run, sh } from './exec.js';
 import { withLock } from './lock.js';
 import { CACHE_DIR } from './paths.js';
@@ -50,41 +51,6 @@ export interface NodeArtifacts {
   /** Path of the Flannel-shaped manifest (podCidr 10.244.0.0/16, kubeforge's default). */
   flannelManifest: string;
   flannelImages: string[];
-}
-
-/** Deterministic tar (gzip when out ends in gz): same inputs, same bytes, same sha256. */
-async function tarInto(dir: string, out: string, entries: string[], gzip: boolean): Promise<void> {
-  await sh(
-    `d=$1; out=$2; shift 2; tar -C "$d" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - "$@" ${gzip ? '| gzip -n -9' : ''} > "$out.tmp" && mv "$out.tmp" "$out"`,
-    [dir, out, ...entries],
-  );
-}
-
-async function debVersion(pkg: string): Promise<string> {
-  const r = await run('apt-cache', ['policy', pkg]);
-  const candidate = /Candidate:\s*(\S+)/.exec(r.stdout)?.[1];
-  if (!candidate || candidate === '(none)') {
-    throw new Error(`Debian package ${pkg} is not available to apt (run apt-get update first)`);
-  }
-  return candidate;
-}
-
-/** Download and unpack a Debian package into dir/root (cached per version). */
-async function unpackDeb(pkg: string, dir: string): Promise<void> {
-  const version = await debVersion(pkg);
-  const marker = path.join(dir, '.unpacked');
-  if ((await fs.readFile(marker, 'utf8').catch(() => '')) === version) return;
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.mkdir(dir, { recursive: true });
-  await run('apt-get', ['download', `${pkg}=${version}`], { cwd: dir });
-  const deb = (await fs.readdir(dir)).find((f) => f.endsWith('.deb'));
-  if (!deb) throw new Error(`apt-get download ${pkg} produced no .deb`);
-  await run('dpkg-deb', ['-x', deb, 'root'], { cwd: dir });
-  await fs.writeFile(marker, version);
-}
-
-async function upToDate(out: string, inputs: string): Promise<boolean> {
-  return (await pathExists(out)) && (await fs.readFile(`${out}.inputs`, 'utf8').catch(() => '')) === inputs;
 }
 
 function lockFor(name: string): string {
@@ -294,37 +260,10 @@ export async function buildKubeadmImageArchive(
   return withLock(lockFor('images'), async () => {
     const busyboxVersion = await debVersion('busybox-static');
     const out = path.join(ARTIFACTS, `images-kubeadm-v${version.text}-${sha256(refs.join('\n')).slice(0, 8)}.tar`);
-    const inputs = `busybox-static=${busyboxVersion}\n${refs.join('\n')}\nlayout=1\n`;
+    const inputs = `busybox-static=${busyboxVersion}\n${refs.join('\n')}\nlayout=2\n`;
     if (await upToDate(out, inputs)) return { path: out, refs };
     await fs.mkdir(ARTIFACTS, { recursive: true });
-    const unpacked = path.join(WORK, 'busybox');
-    await unpackDeb('busybox-static', unpacked);
-    const stage = path.join(WORK, 'kubeadm-images');
-    await fs.rm(stage, { recursive: true, force: true });
-    await fs.mkdir(path.join(stage, 'rootfs/bin'), { recursive: true });
-    await fs.copyFile(path.join(unpacked, 'root/bin/busybox'), path.join(stage, 'rootfs/bin/busybox'));
-    await fs.chmod(path.join(stage, 'rootfs/bin/busybox'), 0o755);
-    await fs.symlink('busybox', path.join(stage, 'rootfs/bin/sh'));
-    const layerTar = path.join(stage, 'layer.tar');
-    await sh('tar -C "$1" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$2" bin', [path.join(stage, 'rootfs'), layerTar]);
-    const layerSha = sha256(await fs.readFile(layerTar));
-    const config = JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'] },
-      rootfs: { type: 'layers', diff_ids: [`sha256:${layerSha}`] },
-      history: [{ created_by: 'kubeforge test harness: busybox-static from Debian, standing in for every image kubeadm needs' }],
-    });
-    const configSha = sha256(config);
-    const archive = path.join(stage, 'archive');
-    await fs.mkdir(path.join(archive, layerSha), { recursive: true });
-    await fs.rename(layerTar, path.join(archive, layerSha, 'layer.tar'));
-    await fs.writeFile(path.join(archive, `${configSha}.json`), config);
-    await fs.writeFile(
-      path.join(archive, 'manifest.json'),
-      JSON.stringify([{ Config: `${configSha}.json`, RepoTags: refs, Layers: [`${layerSha}/layer.tar`] }]),
-    );
-    await tarInto(archive, out, ['manifest.json', `${configSha}.json`, `${layerSha}/layer.tar`], false);
+    await writeBusyboxArchive(WORK, out, refs, 'kubeforge test harness: busybox-static from Debian, standing in for every image kubeadm needs');
     await fs.writeFile(`${out}.inputs`, inputs);
     return { path: out, refs };
   });
