@@ -11,11 +11,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { buildContainerdBundle } from '../test/hosts/artifacts.js';
 import { startFleet, type Fleet } from '../test/hosts/fleet.js';
 import { makeInventoryFixture } from '../test/inventories/fixtures.js';
-import { markAsCluster } from '../test/e2e/stub-cluster.js';
+import { markAsCluster, writeStubInventory, writeStubPlaybooks } from '../test/e2e/stub-cluster.js';
 
 const [hostCount = 50, rounds = 3] = process.argv.slice(2).map(Number);
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -24,47 +23,6 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 type Mode = 'plain' | 'terminal 50x160' | 'pty 0x0';
 const MODES: Mode[] = ['plain', 'terminal 50x160', 'pty 0x0'];
-
-async function writeInventory(fleets: Fleet[], dir: string, bundle: string, version: string): Promise<{ inventory: string; playbooks: string }> {
-  const fixture = makeInventoryFixture();
-  const bundles = path.join(fixture.dir, 'bundles');
-  const playbooks = path.join(dir, 'playbooks');
-  await fs.mkdir(playbooks, { recursive: true });
-  await fs.writeFile(
-    path.join(playbooks, 'prepare.yaml'),
-    'name: prepare\nsteps:\n  - id: upload\n    title: send the containerd bundle\n    bundles: [containerd]\n    run: "true"\n',
-  );
-  for (const name of ['containerd', 'kubernetes']) {
-    await fs.writeFile(path.join(playbooks, `${name}.yaml`), `name: ${name}\nsteps:\n  - { id: nothing, title: nothing, verifyOnly: true, verify: "true" }\n`);
-  }
-  // One known_hosts for all the fleets; each fleet has its own client key.
-  const knownHosts = path.join(dir, 'known_hosts');
-  await fs.writeFile(knownHosts, (await Promise.all(fleets.map((f) => fs.readFile(f.knownHosts, 'utf8')))).join(''));
-  const hosts = fleets.flatMap((f) => f.light.map((h) => ({ h, key: f.clientKey })));
-  const inventory = path.join(dir, 'inventory.yaml');
-  await fs.writeFile(
-    inventory,
-    stringify({
-      cluster: { name: 'bench' },
-      kubernetes: {
-        version: '1.30.2',
-        bundle: path.join(bundles, 'kubernetes-1.30.2-linux-amd64.tar.gz'),
-        images: [path.join(bundles, 'images.tar')],
-        offline: false,
-        criTools: path.join(bundles, 'crictl-v1.30.0-linux-amd64.tar.gz'),
-      },
-      containerd: { bundle, version },
-      ssh: { user: 'root', agent: false, knownHostsFile: knownHosts },
-      hosts: hosts.map(({ h, key }, i) => ({
-        name: `${h.name}-${h.address.split('.').pop()}`,
-        address: h.address,
-        role: i === 0 ? 'control-plane' : 'worker',
-        ssh: { keyFile: key },
-      })),
-    }),
-  );
-  return { inventory, playbooks };
-}
 
 /** One run in `mode`; returns [wall s, CPU s] as bash's `time` measures the kubeforge process. */
 function runOnce(mode: Mode, args: string[], timeFile: string): [number, number] {
@@ -103,7 +61,8 @@ async function main(): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-bench-view-'));
   try {
     await markAsCluster(all);
-    const { inventory, playbooks } = await writeInventory(fleets, dir, bundle.path, bundle.version);
+    const playbooks = await writeStubPlaybooks(dir, 'true', { sendsContainerdBundle: true });
+    const inventory = await writeStubInventory(fleets, makeInventoryFixture(), dir, all, { containerd: { bundle: bundle.path, version: bundle.version }, ssh: { connectTimeout: '10s' } });
     const args = ['up', '-i', inventory, '--playbooks', playbooks, '--concurrency', String(hostCount), '--upload-concurrency', String(Math.min(hostCount, 16))];
     const results = new Map<Mode, Array<[number, number]>>(MODES.map((m) => [m, []]));
     for (let round = 0; round < rounds; round++) {

@@ -7,27 +7,14 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../hosts/fleet.js';
 import type { TestHost } from '../hosts/host.js';
 import { makeInventoryFixture, type InventoryFixture } from '../inventories/fixtures.js';
+import { markAsCluster, writeStubInventory, writeStubPlaybooks } from './stub-cluster.js';
 import { e2eUnavailableReason, kubeforge, kubeforgeInBackground, waitFor } from './support.js';
 
 const unavailable = e2eUnavailableReason();
-
-// Stub playbooks: the point here is the connections, not what runs over them.
-const PLAYBOOKS: Record<string, string> = {
-  'prepare.yaml': `name: prepare
-steps:
-  - id: work
-    title: a command that takes a little while
-    verifyOnly: true
-    verify: touch /tmp/kf-hostile-started; sleep 3; echo done
-`,
-  'containerd.yaml': 'name: containerd\nsteps:\n  - { id: nothing, title: nothing, verifyOnly: true, verify: "true" }\n',
-  'kubernetes.yaml': 'name: kubernetes\nsteps:\n  - { id: nothing, title: nothing, verifyOnly: true, verify: "true" }\n',
-};
 
 type Behaviour = (socket: net.Socket) => void;
 const HOSTILE: Record<string, Behaviour> = {
@@ -60,31 +47,13 @@ describe.skipIf(unavailable)('hostile hosts and escaped errors never take the ru
 
   /** An inventory of the two healthy light hosts and, optionally, the hostile ones. */
   async function writeInventory(withHostile: boolean): Promise<void> {
-    const [cp, worker] = fleet.light as [TestHost, TestHost];
-    const bundles = path.join(fixture.dir, 'bundles');
-    const hosts: Array<Record<string, unknown>> = [
-      { name: cp.name, address: cp.address, role: 'control-plane' },
-      { name: worker.name, address: worker.address, role: 'worker' },
-    ];
+    const extraHosts: Array<Record<string, unknown>> = [];
     if (withHostile) {
       // Distinct (unused) internal addresses: Kubernetes wants one IP per node.
-      Object.entries(ports).forEach(([name, port], i) => hosts.push({ name, address: '127.0.0.1', internalAddress: `192.0.2.${10 + i}`, role: 'worker', ssh: { port } }));
-      hosts.push({ name: 'ghost', address: 'no-such-host.invalid', internalAddress: '192.0.2.20', role: 'worker' });
+      Object.entries(ports).forEach(([name, port], i) => extraHosts.push({ name, address: '127.0.0.1', internalAddress: `192.0.2.${10 + i}`, role: 'worker', ssh: { port } }));
+      extraHosts.push({ name: 'ghost', address: 'no-such-host.invalid', internalAddress: '192.0.2.20', role: 'worker' });
     }
-    const doc = {
-      cluster: { name: 'hostile' },
-      kubernetes: {
-        version: '1.30.2',
-        bundle: path.join(bundles, 'kubernetes-1.30.2-linux-amd64.tar.gz'),
-        images: [path.join(bundles, 'images.tar')],
-        offline: false,
-        criTools: path.join(bundles, 'crictl-v1.30.0-linux-amd64.tar.gz'),
-      },
-      containerd: { bundle: path.join(bundles, 'containerd-1.7.20-linux-amd64.tar.gz'), version: '1.7.20' },
-      ssh: { user: 'root', keyFile: fleet.clientKey, agent: false, knownHostsFile: path.join(dir, 'known_hosts'), connectTimeout: '3s' },
-      hosts,
-    };
-    await fs.writeFile(inventory, stringify(doc));
+    await writeStubInventory(fleet, fixture, dir, fleet.light, { extraHosts, ssh: { connectTimeout: '3s' } });
   }
 
   beforeAll(async () => {
@@ -92,19 +61,9 @@ describe.skipIf(unavailable)('hostile hosts and escaped errors never take the ru
     fixture = makeInventoryFixture();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-hostile-'));
     inventory = path.join(dir, 'inventory.yaml');
-    await fs.copyFile(fleet.knownHosts, path.join(dir, 'known_hosts'));
-    playbooks = path.join(dir, 'playbooks');
-    await fs.mkdir(playbooks);
-    for (const [name, text] of Object.entries(PLAYBOOKS)) await fs.writeFile(path.join(playbooks, name), text);
-    // The cluster phase finds an initialised control plane and a joined worker (the stub
-    // playbooks install nothing): what is tested is everything around the connections.
-    const [cp] = fleet.light as [TestHost, TestHost];
-    for (const host of fleet.light) {
-      await host.exec(
-        `mkdir -p /etc/kubernetes && printf 'apiVersion: v1\\nkind: Config\\n' > /etc/kubernetes/admin.conf && ` +
-          `printf 'apiVersion: v1\\nkind: Config\\nclusters:\\n- cluster:\\n    server: https://${cp.address}:6443\\n' > /etc/kubernetes/kubelet.conf`,
-      );
-    }
+    // The stub step leaves a mark, then takes a little while.
+    playbooks = await writeStubPlaybooks(dir, 'touch /tmp/kf-hostile-started; sleep 3; echo done');
+    await markAsCluster(fleet.light);
     for (const [name, behaviour] of Object.entries(HOSTILE)) {
       const server = net.createServer((socket) => {
         socket.on('error', () => undefined);
@@ -157,8 +116,6 @@ describe.skipIf(unavailable)('hostile hosts and escaped errors never take the ru
     process.kill(worker.record.initPid, 'SIGHUP');
     await new Promise((r) => setTimeout(r, 500));
     try {
-      await writeInventory(false);
-      const doc = (await import('yaml')).parse(await fs.readFile(inventory, 'utf8')) as { hosts: Array<Record<string, unknown>> };
       // Each inventory host needs its own address: give the worker 24 more on its interface
       // (in the fleet's own /26), all answered by the same sshd.
       const octets = worker.address.split('.').map(Number);
@@ -166,9 +123,11 @@ describe.skipIf(unavailable)('hostile hosts and escaped errors never take the ru
       const extra = Array.from({ length: 24 }, (_, i) => `${octets.slice(0, 3).join('.')}.${base + 30 + i}`);
       const dev = (await worker.sh("ip -o -4 addr show | awk -v a=" + worker.address + " 'index($4, a\"/\") == 1 { print $2 }'")).trim();
       for (const a of extra) await worker.exec(`ip addr add ${a}/32 dev ${dev} 2>/dev/null || true`);
-      extra.forEach((address, i) => doc.hosts.push({ name: `crowd-${i}`, address, role: 'worker' }));
+      await writeStubInventory(fleet, fixture, dir, fleet.light, {
+        extraHosts: extra.map((address, i) => ({ name: `crowd-${i}`, address, role: 'worker' })),
+        ssh: { connectTimeout: '3s' },
+      });
       await fs.appendFile(path.join(dir, 'known_hosts'), extra.map((a) => `${a} ${worker.record.hostKeyPublic}\n`).join(''));
-      await fs.writeFile(inventory, stringify(doc));
       const started = Date.now();
       const r = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--concurrency', '30'], { timeoutMs: 300_000 });
       const ledger = await readLedger();

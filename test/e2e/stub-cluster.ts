@@ -8,14 +8,17 @@ import type { Fleet } from '../hosts/fleet.js';
 import type { TestHost } from '../hosts/host.js';
 import type { InventoryFixture } from '../inventories/fixtures.js';
 
-/** Writes DIR/playbooks with `prepare` running `script` on every host, and stub other playbooks. */
-export async function writeStubPlaybooks(dir: string, script: string): Promise<string> {
+/**
+ * Writes DIR/playbooks: `prepare` has one step, prepare/work, that runs `script` on every host
+ * (or, with `sendsContainerdBundle`, sends the containerd bundle); the other playbooks are stubs.
+ */
+export async function writeStubPlaybooks(dir: string, script: string, opts: { sendsContainerdBundle?: boolean } = {}): Promise<string> {
   const playbooks = path.join(dir, 'playbooks');
   await fs.mkdir(playbooks, { recursive: true });
-  await fs.writeFile(
-    path.join(playbooks, 'prepare.yaml'),
-    `name: prepare\nsteps:\n  - id: work\n    title: the stub step\n    verifyOnly: true\n    verify: |\n${script.split('\n').map((l) => `      ${l}`).join('\n')}\n`,
-  );
+  const step = opts.sendsContainerdBundle
+    ? `  - id: work\n    title: send the containerd bundle\n    bundles: [containerd]\n    run: ${JSON.stringify(script)}\n`
+    : `  - id: work\n    title: the stub step\n    verifyOnly: true\n    verify: |\n${script.split('\n').map((l) => `      ${l}`).join('\n')}\n`;
+  await fs.writeFile(path.join(playbooks, 'prepare.yaml'), `name: prepare\nsteps:\n${step}`);
   for (const name of ['containerd', 'kubernetes']) {
     await fs.writeFile(path.join(playbooks, `${name}.yaml`), `name: ${name}\nsteps:\n  - { id: nothing, title: nothing, verifyOnly: true, verify: "true" }\n`);
   }
@@ -35,17 +38,32 @@ export async function markAsCluster(hosts: TestHost[]): Promise<void> {
   );
 }
 
-/** An inventory of `hosts` (the first the control plane) with the fixture's stub bundles. */
+export interface StubInventoryOptions {
+  /** More inventory entries after the hosts (hostile peers, hosts behind one sshd, ...). */
+  extraHosts?: Array<Record<string, unknown>>;
+  /** Merged into the inventory's ssh section (connectTimeout, keepaliveInterval, ...). */
+  ssh?: Record<string, unknown>;
+  /** A real containerd bundle instead of the fixture's stub file. */
+  containerd?: { bundle: string; version: string };
+}
+
+/**
+ * DIR/inventory.yaml for `hosts` (the first the control plane) with the fixture's stub bundles.
+ * Hosts may come from several fleets: known_hosts then holds every fleet's keys, each host logs
+ * in with its fleet's client key, and names are made unique with the address's last octet.
+ */
 export async function writeStubInventory(
-  fleet: Fleet,
+  fleets: Fleet | Fleet[],
   fixture: InventoryFixture,
   dir: string,
   hosts: TestHost[],
-  extraHosts: Array<Record<string, unknown>> = [],
+  opts: StubInventoryOptions = {},
 ): Promise<string> {
+  const all = Array.isArray(fleets) ? fleets : [fleets];
   const bundles = path.join(fixture.dir, 'bundles');
   const knownHosts = path.join(dir, 'known_hosts');
-  await fs.copyFile(fleet.knownHosts, knownHosts);
+  await fs.writeFile(knownHosts, (await Promise.all(all.map((f) => fs.readFile(f.knownHosts, 'utf8')))).join(''), { mode: 0o600 });
+  const fleetOf = (h: TestHost) => all.find((f) => f.hosts.includes(h))!;
   const inventory = path.join(dir, 'inventory.yaml');
   await fs.writeFile(
     inventory,
@@ -58,9 +76,17 @@ export async function writeStubInventory(
         offline: false,
         criTools: path.join(bundles, 'crictl-v1.30.0-linux-amd64.tar.gz'),
       },
-      containerd: { bundle: path.join(bundles, 'containerd-1.7.20-linux-amd64.tar.gz'), version: '1.7.20' },
-      ssh: { user: 'root', keyFile: fleet.clientKey, agent: false, knownHostsFile: knownHosts, connectTimeout: '5s' },
-      hosts: [...hosts.map((h, i) => ({ name: h.name, address: h.address, role: i === 0 ? 'control-plane' : 'worker' })), ...extraHosts],
+      containerd: opts.containerd ?? { bundle: path.join(bundles, 'containerd-1.7.20-linux-amd64.tar.gz'), version: '1.7.20' },
+      ssh: { user: 'root', agent: false, knownHostsFile: knownHosts, connectTimeout: '5s', ...(all.length === 1 ? { keyFile: all[0]!.clientKey } : {}), ...opts.ssh },
+      hosts: [
+        ...hosts.map((h, i) => ({
+          name: all.length === 1 ? h.name : `${h.name}-${h.address.split('.').pop()}`,
+          address: h.address,
+          role: i === 0 ? 'control-plane' : 'worker',
+          ...(all.length === 1 ? {} : { ssh: { keyFile: fleetOf(h).clientKey } }),
+        })),
+        ...(opts.extraHosts ?? []),
+      ],
     }),
   );
   return inventory;
