@@ -15,10 +15,13 @@ async function holds(bundle: Bundle | undefined, wanted: (name: string) => boole
 
 export async function bundleContents(cluster: Cluster): Promise<BundleContents> {
   const base = (name: string) => name.split('/').pop() ?? name;
-  // A cri-tools bundle is there for its crictl (its own step says so if it lacks one).
+  // Reading a tarball means decompressing all of it: only when the answer can matter. A
+  // cri-tools bundle is there for its crictl (its own step says so if it lacks one); kubeadm
+  // checks crictl only up to 1.31; kubectl is needed only to apply a network add-on.
+  const crictlMatters = cluster.kubernetes.criTools === undefined && cluster.kubernetes.version.minor <= 31;
   const [fromContainerd, kubectl] = await Promise.all([
-    holds(cluster.containerd.bundle, (n) => n === 'bin/crictl'),
-    holds(cluster.kubernetes.bundle, (n) => n === 'bin/kubectl' || base(n) === 'kubectl'),
+    crictlMatters ? holds(cluster.containerd.bundle, (n) => n === 'bin/crictl') : Promise.resolve(false),
+    cluster.network ? holds(cluster.kubernetes.bundle, (n) => n === 'bin/kubectl' || base(n) === 'kubectl') : Promise.resolve(false),
   ]);
   return { crictl: cluster.kubernetes.criTools !== undefined || fromContainerd, kubectl };
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { parseDuration as parseInventoryDuration } from '../inventory/duration.js';
 import type { Bundle, Cluster, Host } from '../model.js';
 import { BIN_DIR, registryHostsFiles, renderHostsBlock, templates, type TemplateContext } from '../render/index.js';
-import { aptPackageMap } from '../run/preflight.js';
+import { aptPackageMap } from './os-packages.js';
 import type { BundleKind, PlaybookFile, StepDef } from './schema.js';
 
 /** Where kubeforge keeps its own state on a host. */

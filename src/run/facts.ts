@@ -1,6 +1,9 @@
 // Facts about a host, gathered once per run in one round trip right after the root-access
 // check, and handed to the preflight and the planner: nothing later re-probes what is here.
+import type { PackageFamily } from '../playbook/os-packages.js';
 import type { Remote } from './remote.js';
+
+export type { PackageFamily };
 
 /** Binaries kubeadm's preflight looks for in PATH, and the ones kubeforge itself needs. */
 export const PROBED_BINARIES = [
@@ -133,9 +136,7 @@ export function parseFacts(text: string): HostFacts {
   };
 }
 
-/** The host's package family, from os-release and the tools present. */
-export type PackageFamily = 'apt' | 'dnf' | 'yum' | 'zypper' | 'none';
-
+/** The host's package family, from the tools present. */
 export function packageFamily(facts: HostFacts): PackageFamily {
   if (facts.binaries['apt-get'] && facts.binaries.dpkg) return 'apt';
   if (facts.binaries.dnf) return 'dnf';

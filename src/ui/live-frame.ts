@@ -63,10 +63,14 @@ export function renderFrame(state: LiveState, opts: FrameOptions): string[] {
   return lines;
 }
 
+/** Characters a line takes on screen: its colour escapes take none. */
+export function visibleLength(line: string): number {
+  return [...line.replace(/\x1b\[[0-9;]*m/g, '')].length;
+}
+
 /** Cut a line to the terminal's width (counting only visible characters): it must never wrap. */
 function fit(line: string, columns: number): string {
   const max = Math.max(1, columns - 1);
-  const plain = [...line.replace(/\x1b\[[0-9;]*m/g, '')];
-  if (plain.length <= max) return line;
-  return `${plain.slice(0, max - 1).join('')}…`;
+  if (visibleLength(line) <= max) return line;
+  return `${[...line.replace(/\x1b\[[0-9;]*m/g, '')].slice(0, max - 1).join('')}…`;
 }

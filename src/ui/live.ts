@@ -5,7 +5,7 @@
 // (listr2, used before, redrew every host's line on every title change: at 50 hosts the view
 // took 100 % CPU and starved the run.)
 import type { RunEvents } from '../run/outcome.js';
-import { renderFrame, usableSize, type LiveHost, type LiveState } from './live-frame.js';
+import { renderFrame, usableSize, visibleLength, type LiveHost, type LiveState } from './live-frame.js';
 
 export interface LiveProgress {
   events: RunEvents;
@@ -80,8 +80,4 @@ export function liveProgress(hostNames: string[], out: NodeJS.WriteStream, opts:
       process.off('exit', restoreCursor);
     },
   };
-}
-
-function visibleLength(line: string): number {
-  return [...line.replace(/\x1b\[[0-9;]*m/g, '')].length;
 }
