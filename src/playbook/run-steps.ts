@@ -3,14 +3,24 @@
 // rerun cheap and safe: a step whose inputs and check still hold is left alone.
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
 import type { RunEvents, StepResult, StepStatus } from '../run/outcome.js';
-import { REMOTE_BUNDLE_DIR, REMOTE_MARKER_DIR, REMOTE_STATE_DIR, type HostPlan, type PlannedStep } from './plan.js';
+import { REMOTE_BUNDLE_DIR, REMOTE_MARKER_DIR, REMOTE_STATE_DIR, type HostPlan, type PlannedBundle, type PlannedStep } from './plan.js';
+
+/** How a bundle reached the host: already there, sent from the laptop, or relayed from a peer. */
+export interface BundleSent {
+  status: 'unchanged' | 'uploaded' | 'relayed';
+  /** The host it was relayed from. */
+  from?: string;
+}
+
+/** Puts one bundle on this host (verified by sha256 at its final path), by whatever route. */
+export type SendBundle = (bundle: PlannedBundle, signal: AbortSignal, onProgress: (sent: number, total: number) => void) => Promise<BundleSent>;
 
 export interface StepRunOptions {
   signal: AbortSignal;
   /** Applied to every secret-free but possibly sensitive output before it is kept. */
   redact: (text: string) => string;
-  /** Limits concurrent bundle uploads across all hosts. */
-  uploadSlot: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Sends a bundle to this host (the laptop's upload slots and the relay live behind it). */
+  sendBundle: SendBundle;
   /** Overrides every step's own timeout (from the command line). */
   stepTimeoutMs?: number;
 }
@@ -139,16 +149,9 @@ async function runStep(
     const bundles = step.bundlesIfNeeded && checkHolds ? [] : step.bundles;
     for (const b of bundles) {
       events.hostActivity(host, `${step.key}: sending ${b.kind} bundle`);
-      const sent = await opts.uploadSlot(() =>
-        remote.upload(b.bundle.path, b.remotePath, {
-          sha256: b.bundle.sha256,
-          size: b.bundle.size,
-          mode: 0o644,
-          signal,
-          onProgress: (n, total) => events.uploadProgress(host, step.key, b.bundle.name, n, total),
-        }),
-      );
-      if (sent === 'uploaded') details.push(`${b.bundle.name} uploaded (${formatBytes(b.bundle.size)})`);
+      const sent = await opts.sendBundle(b, signal, (n, total) => events.uploadProgress(host, step.key, b.bundle.name, n, total));
+      if (sent.status === 'uploaded') details.push(`${b.bundle.name} uploaded (${formatBytes(b.bundle.size)})`);
+      if (sent.status === 'relayed') details.push(`${b.bundle.name} relayed from ${sent.from} (${formatBytes(b.bundle.size)})`);
     }
     for (const file of changedFiles) {
       events.hostActivity(host, `${step.key}: writing ${file.path}`);

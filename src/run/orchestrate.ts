@@ -203,7 +203,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       ...(await runHostSteps(remote, plan, events, {
         signal,
         redact: redactor.redact,
-        uploadSlot: (fn) => uploadLimit(fn),
+        sendBundle: (b, stepSignal, onProgress) =>
+          uploadLimit(() => remote.upload(b.bundle.path, b.remotePath, { sha256: b.bundle.sha256, size: b.bundle.size, mode: 0o644, signal: stepSignal, onProgress })).then((status) => ({ status })),
         ...(opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
       })),
     );
