@@ -123,6 +123,8 @@ export interface Cluster {
   /** Undefined: no add-on; nodes stay NotReady until the operator applies one (warned). */
   network?: NetworkAddon;
   osPackages: OsPackagesSettings;
+  /** Hosts relay bundles to each other (the laptop sends about one copy of each). */
+  relay: { enabled: boolean };
   /** In inventory order; hosts[0] of role control-plane is the init host. */
   hosts: Host[];
 }

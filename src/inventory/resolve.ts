@@ -148,6 +148,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
     },
     ...(networkManifest && addon ? { network: { manifest: networkManifest, images: addon.images, podCidrs: addon.podCidrs } } : {}),
     osPackages: optional(BUNDLE_NAMES.osPackages, 'bundle'),
+    relay: { enabled: inventory.relay?.enabled ?? true },
     hosts,
   };
   errors.push(...checkArtifacts(cluster, inventory, addon));

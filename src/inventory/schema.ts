@@ -310,6 +310,18 @@ export const inventorySchema = z
       }),
       'Operating-system packages kubeadm and the kubelet need (iptables, conntrack, socat, ...).',
     ).optional(),
+    relay: doc(
+      z.strictObject({
+        enabled: doc(
+          z.boolean(),
+          'Hosts pass bundles on to each other over their internal addresses, so the laptop sends about one copy of each; ' +
+            'a host a peer cannot reach gets its copy from the laptop. `kubeforge up --relay off` overrides it for one run.',
+          false,
+          true,
+        ).default(true),
+      }),
+      'How bundles reach the hosts.',
+    ).optional(),
     ssh: doc(sshFields, 'SSH settings for every host; a host can override any of them under its own ssh key.').optional(),
     hosts: doc(
       z

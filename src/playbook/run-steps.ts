@@ -3,6 +3,7 @@
 // rerun cheap and safe: a step whose inputs and check still hold is left alone.
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
 import type { RunEvents, StepResult, StepStatus } from '../run/outcome.js';
+import { sweepEnv, sweepScript } from '../relay/scripts.js';
 import { REMOTE_BUNDLE_DIR, REMOTE_MARKER_DIR, REMOTE_STATE_DIR, type HostPlan, type PlannedBundle, type PlannedStep } from './plan.js';
 
 /** How a bundle reached the host: already there, sent from the laptop, or relayed from a peer. */
@@ -10,10 +11,12 @@ export interface BundleSent {
   status: 'unchanged' | 'uploaded' | 'relayed';
   /** The host it was relayed from. */
   from?: string;
+  /** A relay was tried first and failed: why (the laptop then sent it). */
+  relayFailed?: string;
 }
 
 /** Puts one bundle on this host (verified by sha256 at its final path), by whatever route. */
-export type SendBundle = (bundle: PlannedBundle, signal: AbortSignal, onProgress: (sent: number, total: number) => void) => Promise<BundleSent>;
+export type SendBundle = (bundle: PlannedBundle, signal: AbortSignal, onProgress: (sent: number, total: number, from?: string) => void) => Promise<BundleSent>;
 
 export interface StepRunOptions {
   signal: AbortSignal;
@@ -21,6 +24,8 @@ export interface StepRunOptions {
   redact: (text: string) => string;
   /** Sends a bundle to this host (the laptop's upload slots and the relay live behind it). */
   sendBundle: SendBundle;
+  /** This run's relay id: traces of other runs' relays are swept when the host starts. */
+  relayRunId?: string;
   /** Overrides every step's own timeout (from the command line). */
   stepTimeoutMs?: number;
 }
@@ -49,8 +54,8 @@ export async function sweepTemporaries(remote: Remote, plan: HostPlan): Promise<
 export async function runHostSteps(remote: Remote, plan: HostPlan, events: RunEvents, opts: StepRunOptions): Promise<StepResult[]> {
   const host = plan.host.name;
   const results: StepResult[] = [];
-  await remote.exec(`umask 022; mkdir -p "$KF_D1" "$KF_D2" "$KF_D3"\n${SWEEP_TEMPORARIES}`, {
-    env: { KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR, KF_D3: REMOTE_MARKER_DIR },
+  await remote.exec(`umask 022; mkdir -p "$KF_D1" "$KF_D2" "$KF_D3"\n${SWEEP_TEMPORARIES}\n${sweepScript}`, {
+    env: { KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR, KF_D3: REMOTE_MARKER_DIR, ...sweepEnv(plan.host.ssh.user, opts.relayRunId) },
     signal: opts.signal,
   });
   const markers = await readMarkers(remote, opts.signal);
@@ -149,7 +154,8 @@ async function runStep(
     const bundles = step.bundlesIfNeeded && checkHolds ? [] : step.bundles;
     for (const b of bundles) {
       events.hostActivity(host, `${step.key}: sending ${b.kind} bundle`);
-      const sent = await opts.sendBundle(b, signal, (n, total) => events.uploadProgress(host, step.key, b.bundle.name, n, total));
+      const sent = await opts.sendBundle(b, signal, (n, total, from) => events.uploadProgress(host, step.key, from ? `${b.bundle.name} from ${from}` : b.bundle.name, n, total));
+      if (sent.relayFailed) details.push(`relay failed (${sent.relayFailed})`);
       if (sent.status === 'uploaded') details.push(`${b.bundle.name} uploaded (${formatBytes(b.bundle.size)})`);
       if (sent.status === 'relayed') details.push(`${b.bundle.name} relayed from ${sent.from} (${formatBytes(b.bundle.size)})`);
     }

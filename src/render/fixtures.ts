@@ -58,6 +58,7 @@ export function testCluster(overrides: TestClusterOverrides = {}): Cluster {
       offline: false,
     },
     osPackages: {},
+    relay: { enabled: true },
     hosts: [
       host('cp1', 'control-plane', '10.0.0.11', {}),
       host('cp2', 'control-plane', '10.0.0.12', {}),

@@ -2,6 +2,7 @@
 // needs them: every host runs its own playbook steps in parallel (bounded), the init host then
 // runs kubeadm init, control planes join one at a time after it, workers join in parallel.
 // A host that fails stops only its own pipeline; hosts that need a failed host are "blocked".
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -11,6 +12,8 @@ import { InternalError } from '../errors.js';
 import { initHost, type Cluster, type Host } from '../model.js';
 import type { HostPlan } from '../playbook/plan.js';
 import { runHostSteps, sweepTemporaries } from '../playbook/run-steps.js';
+import { BundleRouter } from '../relay/router.js';
+import { sshRoutes, sweepRelay } from '../relay/routes.js';
 import { RemoteCommandError, type Remote } from './remote.js';
 import { rootAccessProblem } from './root-access.js';
 import { gatherFacts, type HostFacts } from './facts.js';
@@ -34,6 +37,8 @@ export interface UpOptions {
   waitReadyMs: number;
   /** What the bundles on the laptop carry (crictl, kubectl), for the preflight. */
   bundleContents: BundleContents;
+  /** Hosts pass bundles on to each other (default: the inventory's relay.enabled). */
+  relay?: boolean;
   /** The host's plan again, with what its facts say (where its kubelet is). */
   replan: (plan: HostPlan, facts: HostFacts) => HostPlan;
 }
@@ -62,6 +67,9 @@ function deferred<T>(): Deferred<T> {
 
 class Blocked extends Error {}
 
+/** Relays one host serves at once: two streams fill a host's link; more only share it. */
+const RELAY_FANOUT = 2;
+
 export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector, events: RunEvents, opts: UpOptions): Promise<UpResult> {
   // The run stops on the user's Ctrl-C, or once --max-fail hosts have failed.
   const stop = new AbortController();
@@ -87,6 +95,9 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   const joinControlPlane = pLimit(1);
   const remotes = new Map<string, Remote>();
   let failures = 0;
+  // Bundles: from the laptop to one host, then host to host (created once every host is reached).
+  const relayRunId = randomBytes(4).toString('hex');
+  let router: BundleRouter | undefined;
 
   // The init host, reached for kubeadm init (when it is in this run) or only to mint join
   // material (a rerun of other hosts).
@@ -204,7 +215,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         signal,
         redact: redactor.redact,
         sendBundle: (b, stepSignal, onProgress) =>
-          uploadLimit(() => remote.upload(b.bundle.path, b.remotePath, { sha256: b.bundle.sha256, size: b.bundle.size, mode: 0o644, signal: stepSignal, onProgress })).then((status) => ({ status })),
+          router!.send(host.name, b, stepSignal, { onProgress, onActivity: (text) => events.hostActivity(host.name, text) }),
+        relayRunId,
         ...(opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
       })),
     );
@@ -340,6 +352,12 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       });
       return { hosts: orderAsInventory(cluster, [...done, ...stopped]), preflightFailed: true };
     }
+    const peers = new Map(reached.map((r) => [r.plan.host.name, { host: r.plan.host, remote: r.remote }]));
+    router = new BundleRouter(sshRoutes(peers, relayRunId, uploadLimit), [...peers.keys()], {
+      enabled: opts.relay ?? cluster.relay.enabled,
+      fanout: RELAY_FANOUT,
+      maxSourceFailures: 2,
+    });
     const hosts = [
       ...done,
       ...(await Promise.all(
@@ -356,6 +374,10 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     const kubeconfigPath = hosts.some((h) => h.host === first.name && h.steps.some((s) => s.key === 'cluster/init' && (s.status === 'changed' || s.status === 'unchanged'))) ? opts.kubeconfigPath : undefined;
     return { hosts: orderAsInventory(cluster, hosts), ...(kubeconfigPath ? { kubeconfigPath } : {}) };
   } finally {
+    // Keys, authorized_keys lines and staged copies of this run's relays go, Ctrl-C or not.
+    if (router && router.touched.size > 0) {
+      await Promise.all([...router.touched].map((name) => (remotes.has(name) ? sweepRelay(remotes.get(name)!, cluster.hosts.find((h) => h.name === name)!.ssh.user) : undefined)));
+    }
     for (const r of remotes.values()) r.close();
     if (initRemote && !remotes.has(first.name)) await initRemote.then((r) => r.close()).catch(() => undefined);
   }

@@ -35,6 +35,10 @@ export interface WriteFileOptions {
 
 export interface Remote {
   readonly name: string;
+  /** The SSH login user is root (no sudo): files it receives over a relay need no copy as root. */
+  readonly loginIsRoot?: boolean;
+  /** The host key verified when connecting: a peer relaying to this host pins it. */
+  readonly hostKey?: { keyType: string; keyBlob: Buffer };
   /** Runs `script` with `sh -eu` as root (through sudo when the SSH user is not root). */
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Streams a local file to remotePath (temp name, sha256 verified, renamed); skips an identical file. */

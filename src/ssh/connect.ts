@@ -217,6 +217,7 @@ function connectOnce(
                 user: settings.user,
                 isRoot,
                 ...(settings.sudoPassword !== undefined ? { sudoPassword: settings.sudoPassword } : {}),
+                ...(hostKey.acceptedKey() ? { hostKey: hostKey.acceptedKey()! } : {}),
               }),
             ),
           ),

@@ -26,12 +26,15 @@ export interface ConnectionIdentity {
   /** The login user has uid 0: sudo is not needed (and not used). */
   isRoot: boolean;
   sudoPassword?: string;
+  /** The host key this connection verified (type and wire-format blob). */
+  hostKey?: { keyType: string; keyBlob: Buffer };
 }
 
 export class Connection {
   readonly name: string;
   readonly user: string;
   readonly isRoot: boolean;
+  readonly hostKey: { keyType: string; keyBlob: Buffer } | undefined;
   private readonly sudoPassword: string | undefined;
   private readonly channels: LimitFunction = pLimit(CHANNEL_LIMIT);
   private closed = false;
@@ -44,6 +47,7 @@ export class Connection {
     this.name = identity.name;
     this.user = identity.user;
     this.isRoot = identity.isRoot;
+    this.hostKey = identity.hostKey;
     this.sudoPassword = identity.sudoPassword;
     // ssh2 emits 'error' on the client for a dropped connection; without a listener Node would
     // crash the process. Running commands learn about it through their channel closing.

@@ -23,6 +23,8 @@ export interface HostVerification {
   refusal(): HostKeyError | undefined;
   /** After a successful handshake: record an accepted new key in known_hosts. */
   recordAcceptedKey(): void;
+  /** The key the host presented and this verifier accepted (what peers pin when they relay to it). */
+  acceptedKey(): { keyType: string; keyBlob: Buffer } | undefined;
 }
 
 /** A key refused only because known_hosts does not have it yet: someone may still decide to trust it. */
@@ -49,6 +51,7 @@ export function verifyHostKey(target: VerifierTarget, settings: KeyCheckSettings
   const where = `${target.name} (${target.host} port ${target.port})`;
   let refusal: HostKeyError | undefined;
   let toRecord: { keyType: string; keyBlob: Buffer } | undefined;
+  let accepted: { keyType: string; keyBlob: Buffer } | undefined;
 
   const decide = (keyBlob: Buffer): boolean => {
     const keyType = keyTypeOf(keyBlob) ?? 'unknown-key-type';
@@ -102,8 +105,11 @@ export function verifyHostKey(target: VerifierTarget, settings: KeyCheckSettings
 
   return {
     verifier: (key, verify) => {
-      verify(decide(key));
+      const ok = decide(key);
+      if (ok) accepted = { keyType: keyTypeOf(key) ?? 'unknown-key-type', keyBlob: Buffer.from(key) };
+      verify(ok);
     },
+    acceptedKey: () => accepted,
     refusal: () => refusal,
     recordAcceptedKey: () => {
       if (!toRecord) return;

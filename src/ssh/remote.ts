@@ -22,6 +22,8 @@ export function sshRemote(conn: Connection): Remote {
     });
   return {
     name: conn.name,
+    loginIsRoot: conn.isRoot,
+    ...(conn.hostKey ? { hostKey: conn.hostKey } : {}),
     exec,
     upload: (localPath, remotePath, opts) => upload(conn, localPath, remotePath, opts),
     async writeFile(remotePath, content, opts: WriteFileOptions) {

@@ -21,6 +21,7 @@ export interface UpFlags {
   acceptNewHostKeys?: boolean;
   concurrency: string;
   uploadConcurrency: string;
+  relay?: string;
   stepTimeout?: string;
   retryFailed?: boolean;
   limit?: string;
@@ -63,6 +64,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
   if (flags.askSudoPassword) await askSudoPassword(cluster, process.stdin.isTTY === true, askHidden);
   const hostConcurrency = positiveInt('--concurrency', flags.concurrency);
   const uploadConcurrency = positiveInt('--upload-concurrency', flags.uploadConcurrency);
+  const relay = onOff('--relay', flags.relay);
   let stepTimeoutMs: number | undefined;
   if (flags.stepTimeout) {
     try {
@@ -141,6 +143,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
     const result = await up(cluster, plans, sshConnector(), events, {
       hostConcurrency,
       uploadConcurrency,
+      ...(relay !== undefined ? { relay } : {}),
       signal: controller.signal,
       ...(stepTimeoutMs ? { stepTimeoutMs } : {}),
       kubeadmTimeoutMs: stepTimeoutMs ?? 10 * 60_000,
@@ -220,4 +223,11 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n');
+}
+
+function onOff(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new InputError(flag, `"${value}" is neither on nor off`, `e.g. ${flag} off`);
 }

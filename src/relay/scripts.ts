@@ -1,0 +1,201 @@
+// The shell scripts of a relay between two hosts, as text and environment: pure, so what runs on
+// a host can be read and tested here. Every script runs through Remote.exec (`sh -eu`, as root);
+// values arrive as exported variables, never spliced into the text.
+//
+// A relay of one bundle from a source host S to a target host T:
+//   1. T (authorizeScript): the login user's authorized_keys gains one line for a key made for
+//      this transfer alone: `from=` S's addresses, `restrict`, an `expiry-time`, and a forced
+//      command that can only write one staging file. Nothing else on T changes.
+//   2. S (sendScript): the private key arrives on stdin into a 0700 directory, T's host key (the
+//      one the laptop verified) is pinned in a known_hosts file of its own, and the OpenSSH
+//      client that ships with every sshd streams the bundle to T. The key files go when it ends.
+//   3. T (finishScript): the line is removed, the staged copy is checked by sha256 and renamed
+//      into place, exactly as a direct upload is.
+// sweepScript removes every trace (keys, lines, staging files, a still running client) of other
+// runs at the start of a run, and of this run at its end or on Ctrl-C.
+import { REMOTE_BUNDLE_DIR, REMOTE_STATE_DIR } from '../playbook/plan.js';
+
+/** Where a source host keeps a run's transfer keys (root-only). */
+export const RELAY_KEY_DIR = `${REMOTE_STATE_DIR}/relay`;
+/** Where a non-root login user's relayed copies are staged before root moves them. */
+export const RELAY_STAGE_PREFIX = '/var/tmp/kubeforge-relay-';
+/** The comment every relay key carries in authorized_keys: `kubeforge-relay:<run>:<transfer>`. */
+export const RELAY_MARK = 'kubeforge-relay:';
+/** A forgotten line stops working by itself after this long, even if no later run sweeps it. */
+export const RELAY_KEY_TTL_S = 3600;
+/** finishScript exits with this when the copy arrived with the wrong hash. */
+export const EXIT_HASH_MISMATCH = 3;
+/** sendScript exits with this when the source has no complete copy. */
+export const EXIT_NO_SOURCE = 66;
+
+/** The login user's authorized_keys, found as root: `$ak` (and `$home`, `$grp`). */
+const FIND_AUTHORIZED_KEYS = `home=$(getent passwd "$KF_USER" | cut -d: -f6)
+[ -n "$home" ] || { echo "no home directory for $KF_USER" >&2; exit 1; }
+grp=$(id -g "$KF_USER")
+ak="$home/.ssh/authorized_keys"`;
+
+/** Drops the lines holding $1 (a fixed string) from $ak, atomically, keeping its owner and mode. */
+const DROP_LINES = `drop_lines() {
+  [ -f "$ak" ] && grep -qF -- "$1" "$ak" || return 0
+  tmp="$ak.kubeforge-$$"
+  grep -vF -- "$1" "$ak" >"$tmp" || true
+  chown --reference="$ak" "$tmp" && chmod --reference="$ak" "$tmp" && mv -f "$tmp" "$ak"
+}`;
+
+export interface TransferNames {
+  runId: string;
+  transferId: string;
+  /** The bundle's final path on the target. */
+  dest: string;
+  /** The target's login user is root: it writes beside dest; otherwise into a staging dir it owns. */
+  targetLoginIsRoot: boolean;
+}
+
+/** Where the forced command writes, where root puts the copy before the rename, and the line's mark. */
+export function transferPaths(n: TransferNames): { staged: string; temp: string; stageDir?: string; mark: string } {
+  const dir = n.dest.slice(0, n.dest.lastIndexOf('/')) || REMOTE_BUNDLE_DIR;
+  const base = n.dest.slice(n.dest.lastIndexOf('/') + 1);
+  const temp = `${dir}/.${base}.kubeforge-relay-${n.runId}-${n.transferId}.tmp`;
+  const mark = `${RELAY_MARK}${n.runId}:${n.transferId}`;
+  if (n.targetLoginIsRoot) return { staged: temp, temp, mark };
+  const stageDir = `${RELAY_STAGE_PREFIX}${n.runId}`;
+  return { staged: `${stageDir}/${n.transferId}`, temp, stageDir, mark };
+}
+
+/** The authorized_keys options: the source's addresses, nothing but one forced write. */
+export function authorizedOptions(sourceAddresses: string[], staged: string): string {
+  for (const a of sourceAddresses) {
+    if (!/^[0-9A-Fa-f.:]+$/.test(a)) throw new Error(`not an IP address: ${JSON.stringify(a)}`);
+  }
+  if (!/^[A-Za-z0-9._/-]+$/.test(staged)) throw new Error(`unsafe staging path ${JSON.stringify(staged)}`);
+  return `from="${sourceAddresses.join(',')}",restrict,command="umask 077 && exec cat >${staged}"`;
+}
+
+/** Step 1, on the target. */
+export const authorizeScript = `${FIND_AUTHORIZED_KEYS}
+if [ ! -d "$home/.ssh" ]; then install -d -m 700 -o "$KF_USER" -g "$grp" "$home/.ssh"; fi
+if [ ! -e "$ak" ]; then install -m 600 -o "$KF_USER" -g "$grp" /dev/null "$ak"; fi
+if [ -n "$KF_STAGE_DIR" ]; then install -d -m 700 -o "$KF_USER" -g "$grp" "$KF_STAGE_DIR"; fi
+# A last line without its newline would swallow ours.
+if [ -s "$ak" ] && [ -n "$(tail -c 1 "$ak")" ]; then echo >>"$ak"; fi
+opts=$KF_OPTIONS
+exp=$(date -d "@$(( $(date +%s) + KF_TTL ))" +%Y%m%d%H%M 2>/dev/null) && opts="$opts,expiry-time=\\"$exp\\""
+printf '%s %s\\n' "$opts" "$KF_PUBLIC_KEY" >>"$ak"`;
+
+export function authorizeEnv(p: { user: string; options: string; publicKey: string; stageDir?: string }): Record<string, string> {
+  return { KF_USER: p.user, KF_OPTIONS: p.options, KF_PUBLIC_KEY: p.publicKey, KF_STAGE_DIR: p.stageDir ?? '', KF_TTL: String(RELAY_KEY_TTL_S) };
+}
+
+/** Step 2, on the source: the private key on stdin. */
+export const sendScript = `umask 077
+mkdir -p "$KF_DIR"
+key="$KF_DIR/id-$KF_TID"; kh="$KF_DIR/known_hosts-$KF_TID"; pid="$KF_DIR/pid-$KF_TID"
+trap 'rm -f "$key" "$kh" "$pid"' EXIT
+cat >"$key"
+printf '%s\\n' "$KF_KNOWN_HOSTS" >"$kh"
+command -v ssh >/dev/null || { echo "no OpenSSH client (ssh) on this host" >&2; exit 127; }
+[ "$(stat -c %s "$KF_SRC" 2>/dev/null)" = "$KF_SIZE" ] || { echo "no complete copy of $KF_SRC here" >&2; exit ${EXIT_NO_SOURCE}; }
+ssh -F /dev/null -T -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \\
+  -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$kh" -o GlobalKnownHostsFile=/dev/null \\
+  -o HostKeyAlias=kubeforge-peer -o HostKeyAlgorithms="$KF_ALGORITHMS" -o ClearAllForwardings=yes \\
+  -o ConnectTimeout=10 -o ServerAliveInterval=3 -o ServerAliveCountMax=3 -o LogLevel=ERROR \\
+  -p "$KF_PORT" -l "$KF_USER" -- "$KF_ADDRESS" <"$KF_SRC" &
+echo $! >"$pid"
+rc=0
+wait $! || rc=$?
+exit $rc`;
+
+export interface SendParams {
+  runId: string;
+  transferId: string;
+  source: string;
+  size: number;
+  target: { address: string; port: number; user: string; keyType: string; keyBlob: Buffer };
+}
+
+export function sendEnv(p: SendParams): Record<string, string> {
+  const key = `${p.target.keyType} ${p.target.keyBlob.toString('base64')}`;
+  return {
+    KF_DIR: `${RELAY_KEY_DIR}/${p.runId}`,
+    KF_TID: p.transferId,
+    KF_SRC: p.source,
+    KF_SIZE: String(p.size),
+    // With HostKeyAlias, some OpenSSH versions still add a non-default port to the name.
+    KF_KNOWN_HOSTS: `kubeforge-peer ${key}\n[kubeforge-peer]:${p.target.port} ${key}`,
+    KF_ALGORITHMS: hostKeyAlgorithms(p.target.keyType),
+    KF_PORT: String(p.target.port),
+    KF_USER: p.target.user,
+    KF_ADDRESS: p.target.address,
+  };
+}
+
+/** The signature algorithms that prove the pinned key: RSA keys sign with SHA-2 today. */
+export function hostKeyAlgorithms(keyType: string): string {
+  return keyType === 'ssh-rsa' ? 'rsa-sha2-512,rsa-sha2-256,ssh-rsa' : keyType;
+}
+
+/** Step 3, on the target: the line goes first, whatever happened; then the copy is verified and renamed. */
+export const finishScript = `${FIND_AUTHORIZED_KEYS}
+${DROP_LINES}
+drop_lines "$KF_MARK" || true
+[ "$KF_KEEP" = yes ] || { rm -f "$KF_STAGED" "$KF_TEMP"; exit 0; }
+if [ "$KF_STAGED" != "$KF_TEMP" ]; then (umask 077 && cp -- "$KF_STAGED" "$KF_TEMP"); rm -f "$KF_STAGED"; fi
+actual=$(sha256sum <"$KF_TEMP")
+if [ "$actual" != "$KF_SHA256  -" ]; then rm -f "$KF_TEMP"; echo "sha256 \${actual%% *}" >&2; exit ${EXIT_HASH_MISMATCH}; fi
+chmod 644 "$KF_TEMP"
+mv -f -- "$KF_TEMP" "$KF_DEST"`;
+
+export function finishEnv(p: { user: string; mark: string; staged: string; temp: string; dest: string; sha256: string; keep: boolean }): Record<string, string> {
+  return { KF_USER: p.user, KF_MARK: p.mark, KF_STAGED: p.staged, KF_TEMP: p.temp, KF_DEST: p.dest, KF_SHA256: p.sha256.toLowerCase(), KF_KEEP: p.keep ? 'yes' : 'no' };
+}
+
+/** How many bytes of the staged copy arrived so far (0 when none). */
+export const stagedSizeScript = 'stat -c %s "$KF_STAGED" 2>/dev/null || echo 0';
+
+/**
+ * Every relay trace except those of run $KF_RELAY_KEEP (empty: every run): clients still
+ * running (checked by their command line, so a reused pid is never hit), key directories,
+ * authorized_keys lines, staged and half-verified copies.
+ */
+export const sweepScript = `if [ -d "${RELAY_KEY_DIR}" ]; then
+  for d in "${RELAY_KEY_DIR}"/*; do
+    [ -d "$d" ] || continue
+    [ -n "$KF_RELAY_KEEP" ] && [ "\${d##*/}" = "$KF_RELAY_KEEP" ] && continue
+    for p in "$d"/pid-*; do
+      [ -f "$p" ] || continue
+      n=$(cat "$p")
+      case "$n" in *[!0-9]*|'') continue ;; esac
+      if [ -r "/proc/$n/cmdline" ] && tr '\\0' ' ' <"/proc/$n/cmdline" | grep -qF -- "$d/id-"; then kill -KILL "$n" 2>/dev/null || true; fi
+    done
+    rm -rf -- "$d"
+  done
+  rmdir "${RELAY_KEY_DIR}" 2>/dev/null || true
+fi
+for d in ${RELAY_STAGE_PREFIX}*; do
+  [ -d "$d" ] || continue
+  [ -n "$KF_RELAY_KEEP" ] && [ "$d" = "${RELAY_STAGE_PREFIX}$KF_RELAY_KEEP" ] && continue
+  rm -rf -- "$d"
+done
+if [ -d "${REMOTE_BUNDLE_DIR}" ]; then
+  for f in "${REMOTE_BUNDLE_DIR}"/.*.kubeforge-relay-*.tmp; do
+    [ -f "$f" ] || continue
+    [ -n "$KF_RELAY_KEEP" ] && case "$f" in *.kubeforge-relay-"$KF_RELAY_KEEP"-*) continue ;; esac
+    rm -f -- "$f"
+  done
+fi
+if home=$(getent passwd "$KF_USER" | cut -d: -f6) && [ -n "$home" ]; then
+  ak="$home/.ssh/authorized_keys"
+  keep="${RELAY_MARK}$KF_RELAY_KEEP:"
+  if [ -f "$ak" ] && grep -F -- "${RELAY_MARK}" "$ak" | grep -qvF -- "$keep"; then
+    tmp="$ak.kubeforge-$$"
+    while IFS= read -r line || [ -n "$line" ]; do
+      case "$line" in *"$keep"*) ;; *"${RELAY_MARK}"*) continue ;; esac
+      printf '%s\\n' "$line"
+    done <"$ak" >"$tmp"
+    chown --reference="$ak" "$tmp" && chmod --reference="$ak" "$tmp" && mv -f "$tmp" "$ak"
+  fi
+fi`;
+
+export function sweepEnv(user: string, keepRunId: string | undefined): Record<string, string> {
+  return { KF_USER: user, KF_RELAY_KEEP: keepRunId ?? '' };
+}
