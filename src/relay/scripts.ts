@@ -157,8 +157,8 @@ export const stagedSizeScript = 'stat -c %s "$KF_STAGED" 2>/dev/null || echo 0';
  * running (checked by their command line, so a reused pid is never hit), key directories,
  * authorized_keys lines, staged and half-verified copies.
  */
-export const sweepScript = `if [ -d "${RELAY_KEY_DIR}" ]; then
-  for d in "${RELAY_KEY_DIR}"/*; do
+export const sweepScript = `if [ -d "$KF_RELAY_KEYS" ]; then
+  for d in "$KF_RELAY_KEYS"/*; do
     [ -d "$d" ] || continue
     [ -n "$KF_RELAY_KEEP" ] && [ "\${d##*/}" = "$KF_RELAY_KEEP" ] && continue
     for p in "$d"/pid-*; do
@@ -169,15 +169,15 @@ export const sweepScript = `if [ -d "${RELAY_KEY_DIR}" ]; then
     done
     rm -rf -- "$d"
   done
-  rmdir "${RELAY_KEY_DIR}" 2>/dev/null || true
+  rmdir "$KF_RELAY_KEYS" 2>/dev/null || true
 fi
-for d in ${RELAY_STAGE_PREFIX}*; do
+for d in "$KF_RELAY_STAGE"*; do
   [ -d "$d" ] || continue
-  [ -n "$KF_RELAY_KEEP" ] && [ "$d" = "${RELAY_STAGE_PREFIX}$KF_RELAY_KEEP" ] && continue
+  [ -n "$KF_RELAY_KEEP" ] && [ "$d" = "$KF_RELAY_STAGE$KF_RELAY_KEEP" ] && continue
   rm -rf -- "$d"
 done
-if [ -d "${REMOTE_BUNDLE_DIR}" ]; then
-  for f in "${REMOTE_BUNDLE_DIR}"/.*.kubeforge-relay-*.tmp; do
+if [ -d "$KF_RELAY_BUNDLES" ]; then
+  for f in "$KF_RELAY_BUNDLES"/.*.kubeforge-relay-*.tmp; do
     [ -f "$f" ] || continue
     [ -n "$KF_RELAY_KEEP" ] && case "$f" in *.kubeforge-relay-"$KF_RELAY_KEEP"-*) continue ;; esac
     rm -f -- "$f"
@@ -197,5 +197,5 @@ if home=$(getent passwd "$KF_USER" | cut -d: -f6) && [ -n "$home" ]; then
 fi`;
 
 export function sweepEnv(user: string, keepRunId: string | undefined): Record<string, string> {
-  return { KF_USER: user, KF_RELAY_KEEP: keepRunId ?? '' };
+  return { KF_USER: user, KF_RELAY_KEEP: keepRunId ?? '', KF_RELAY_KEYS: RELAY_KEY_DIR, KF_RELAY_STAGE: RELAY_STAGE_PREFIX, KF_RELAY_BUNDLES: REMOTE_BUNDLE_DIR };
 }

@@ -1,0 +1,153 @@
+// The router's scheduling with in-memory routes: who seeds, who serves whom, what a failure does.
+// The routes here only move a flag between named hosts; the SSH routes are tested end to end.
+import { describe, expect, it } from 'vitest';
+import type { PlannedBundle } from '../playbook/plan.js';
+import { BundleRouter, type Routes } from './router.js';
+
+const bundle: PlannedBundle = {
+  kind: 'containerd',
+  bundle: { name: 'containerd.tar.gz', path: '/laptop/containerd.tar.gz', sha256: 'a'.repeat(64), size: 100 },
+  remotePath: '/var/lib/kubeforge/bundles/aaaa-containerd.tar.gz',
+};
+
+interface Fake {
+  routes: Routes;
+  holding: Set<string>;
+  log: string[];
+  /** Relays that fail: "from>to". */
+  failing: Set<string>;
+}
+
+function fakeRoutes(initial: string[] = [], opts: { cannotSend?: string[]; delayMs?: number } = {}): Fake {
+  const holding = new Set(initial);
+  const log: string[] = [];
+  const failing = new Set<string>();
+  const delay = () => new Promise((r) => setTimeout(r, opts.delayMs ?? 5));
+  const routes: Routes = {
+    has: async (host) => holding.has(host),
+    holds: async (host) => holding.has(host),
+    upload: async (host) => {
+      await delay();
+      log.push(`laptop>${host}`);
+      holding.add(host);
+      return 'uploaded';
+    },
+    relay: async (from, to) => {
+      await delay();
+      if (failing.has(`${from}>${to}`)) {
+        log.push(`FAILED ${from}>${to}`);
+        throw new Error('connection reset');
+      }
+      if (!holding.has(from)) throw new Error(`${from} has no copy`);
+      log.push(`${from}>${to}`);
+      holding.add(to);
+    },
+    canSend: (host) => !(opts.cannotSend ?? []).includes(host),
+    canReceive: () => true,
+  };
+  return { routes, holding, log, failing };
+}
+
+const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`);
+const options = { enabled: true, fanout: 2, maxSourceFailures: 2 };
+const noop = { onProgress: () => {} };
+const sendAll = (router: BundleRouter, names: string[]) => Promise.all(names.map((h) => router.send(h, bundle, new AbortController().signal, noop)));
+
+describe('BundleRouter', () => {
+  it('sends one copy from the laptop and relays the rest, each holder serving at most `fanout` at once', async () => {
+    const names = hosts(20);
+    const fake = fakeRoutes();
+    const router = new BundleRouter(fake.routes, names, options);
+    const results = await sendAll(router, names);
+    expect(fake.log.filter((l) => l.startsWith('laptop>'))).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'relayed')).toHaveLength(19);
+    expect(fake.holding.size).toBe(20);
+    expect(router.counts).toEqual({ uploads: 1, relays: 19, relayFailures: 0 });
+    // A tree: many hosts served others, not the seed alone.
+    const sources = new Set(fake.log.filter((l) => !l.startsWith('laptop')).map((l) => l.split('>')[0]));
+    expect(sources.size).toBeGreaterThan(4);
+  });
+
+  it('a host that already has the bundle is left alone and serves the others', async () => {
+    const fake = fakeRoutes(['h1']);
+    const router = new BundleRouter(fake.routes, hosts(3), options);
+    const results = await sendAll(router, hosts(3));
+    expect(results[0]).toEqual({ status: 'unchanged' });
+    expect(fake.log.some((l) => l.startsWith('laptop>'))).toBe(false);
+  });
+
+  it('copies left by an earlier run on hosts that need nothing now seed the run', async () => {
+    const fake = fakeRoutes(['h9']);
+    const router = new BundleRouter(fake.routes, hosts(9), options);
+    const results = await sendAll(router, ['h1', 'h2']);
+    expect(results.map((r) => r.status)).toEqual(['relayed', 'relayed']);
+    expect(fake.log.some((l) => l.startsWith('laptop>'))).toBe(false);
+  });
+
+  it('a failed relay sends its target to the laptop, and records why', async () => {
+    const fake = fakeRoutes(['h1']);
+    fake.failing.add('h1>h2');
+    const router = new BundleRouter(fake.routes, hosts(2), options);
+    const [, second] = await sendAll(router, hosts(2));
+    expect(second).toEqual({ status: 'uploaded', relayFailed: 'from h1: connection reset' });
+    expect(fake.log).toEqual(['FAILED h1>h2', 'laptop>h2']);
+  });
+
+  it('a source that failed twice is not used again', async () => {
+    const fake = fakeRoutes(['h1']);
+    fake.failing.add('h1>h2').add('h1>h3');
+    const router = new BundleRouter(fake.routes, hosts(5), { ...options, fanout: 1 });
+    await sendAll(router, ['h2', 'h3', 'h4', 'h5']);
+    const fromH1 = fake.log.filter((l) => l.includes('h1>'));
+    expect(fromH1).toEqual(['FAILED h1>h2', 'FAILED h1>h3']);
+    expect(fake.holding.size).toBe(5);
+  });
+
+  it('hosts that cannot be a source (no IP address for from=) are never asked to send', async () => {
+    const fake = fakeRoutes([], { cannotSend: ['h1'] });
+    const router = new BundleRouter(fake.routes, hosts(3), options);
+    await router.send('h1', bundle, new AbortController().signal, noop);
+    await sendAll(router, ['h2', 'h3']);
+    expect(fake.log.filter((l) => l.startsWith('h1>'))).toEqual([]);
+    expect(fake.log.filter((l) => l.startsWith('laptop>'))).toEqual(['laptop>h1', 'laptop>h2']);
+  });
+
+  it('off: every copy comes from the laptop', async () => {
+    const fake = fakeRoutes();
+    const router = new BundleRouter(fake.routes, hosts(4), { ...options, enabled: false });
+    const results = await sendAll(router, hosts(4));
+    expect(results.every((r) => r.status === 'uploaded')).toBe(true);
+  });
+
+  it('a waiting host whose run is cancelled stops waiting, and the others still get theirs', async () => {
+    const fake = fakeRoutes([], { delayMs: 30 });
+    const router = new BundleRouter(fake.routes, hosts(3), options);
+    const cancel = new AbortController();
+    const seed = router.send('h1', bundle, new AbortController().signal, noop);
+    const cancelled = router.send('h2', bundle, cancel.signal, noop);
+    const other = router.send('h3', bundle, new AbortController().signal, noop);
+    await new Promise((r) => setTimeout(r, 5));
+    cancel.abort(new Error('interrupted'));
+    await expect(cancelled).rejects.toThrow('interrupted');
+    expect((await seed).status).toBe('uploaded');
+    expect((await other).status).toBe('relayed');
+    expect(fake.holding.has('h2')).toBe(false);
+  });
+
+  it('a seed upload that fails lets the next waiting host seed', async () => {
+    const fake = fakeRoutes();
+    let first = true;
+    const upload = fake.routes.upload;
+    fake.routes.upload = async (host, ...rest) => {
+      if (first) {
+        first = false;
+        throw new Error('disk full');
+      }
+      return upload(host, ...rest);
+    };
+    const router = new BundleRouter(fake.routes, hosts(3), options);
+    const results = await Promise.allSettled(hosts(3).map((h) => router.send(h, bundle, new AbortController().signal, noop)));
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(fake.holding.size).toBe(2);
+  });
+});

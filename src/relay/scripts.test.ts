@@ -1,0 +1,98 @@
+// The relay's scripts, run here with sh against a scratch home: the authorized_keys line and its
+// removal, and the sweep that keeps one run's traces and drops every other's.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { authorizedOptions, hostKeyAlgorithms, sendEnv, transferPaths } from './scripts.js';
+
+describe('relay scripts', () => {
+  it('binds the key to the source addresses and one forced write', () => {
+    expect(authorizedOptions(['10.0.0.2', 'fd00::2'], '/var/lib/kubeforge/bundles/.x.kubeforge-relay-ab-cd.tmp')).toBe(
+      'from="10.0.0.2,fd00::2",restrict,command="umask 077 && exec cat >/var/lib/kubeforge/bundles/.x.kubeforge-relay-ab-cd.tmp"',
+    );
+  });
+
+  it('refuses anything that could break out of the options', () => {
+    expect(() => authorizedOptions(['10.0.0.2",command="sh'], '/x')).toThrow(/not an IP/);
+    expect(() => authorizedOptions(['10.0.0.2'], '/x" y')).toThrow(/unsafe/);
+    expect(() => authorizedOptions(['host.example'], '/x')).toThrow(/not an IP/);
+  });
+
+  it('stages beside the destination for root, in a private directory otherwise', () => {
+    const dest = '/var/lib/kubeforge/bundles/0123456789abcdef-containerd.tar.gz';
+    const root = transferPaths({ runId: 'r1', transferId: 't1', dest, targetLoginIsRoot: true });
+    expect(root).toEqual({ staged: root.temp, temp: '/var/lib/kubeforge/bundles/.0123456789abcdef-containerd.tar.gz.kubeforge-relay-r1-t1.tmp', mark: 'kubeforge-relay:r1:t1' });
+    const user = transferPaths({ runId: 'r1', transferId: 't1', dest, targetLoginIsRoot: false });
+    expect(user.stageDir).toBe('/var/tmp/kubeforge-relay-r1');
+    expect(user.staged).toBe('/var/tmp/kubeforge-relay-r1/t1');
+    expect(user.temp).toBe(root.temp);
+  });
+
+  it('pins the host key under an alias, for the default and a custom port', () => {
+    const env = sendEnv({ runId: 'r', transferId: 't', source: '/b', size: 5, target: { address: '10.0.0.3', port: 2222, user: 'root', keyType: 'ssh-ed25519', keyBlob: Buffer.from('key') } });
+    expect(env.KF_KNOWN_HOSTS).toBe('kubeforge-peer ssh-ed25519 a2V5\n[kubeforge-peer]:2222 ssh-ed25519 a2V5');
+    expect(hostKeyAlgorithms('ssh-rsa')).toBe('rsa-sha2-512,rsa-sha2-256,ssh-rsa');
+    expect(hostKeyAlgorithms('ecdsa-sha2-nistp256')).toBe('ecdsa-sha2-nistp256');
+  });
+});
+
+// The authorized_keys edits, run by sh on a copy of the scripts with $home pointed at a scratch dir.
+describe('relay scripts on a real shell', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `script` with getent replaced by a function that answers the scratch home. */
+  function sh(script: string, env: Record<string, string>): string {
+    dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'kf-relay-sh-'));
+    const user = os.userInfo().username;
+    const prelude = `getent() { printf '%s:x:0:0::%s:/bin/sh\\n' "${user}" "${dir}"; }\n`;
+    return execFileSync('sh', ['-eu', '-c', prelude + script], { env: { ...process.env, KF_USER: user, ...env }, encoding: 'utf8' });
+  }
+
+  it('authorize adds one line with an expiry; finish removes exactly that line', async () => {
+    const { authorizeScript, authorizeEnv, finishScript, finishEnv } = await import('./scripts.js');
+    const ak = () => fs.readFileSync(path.join(dir!, '.ssh', 'authorized_keys'), 'utf8');
+    dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'kf-relay-sh-'));
+    fs.mkdirSync(path.join(dir!, '.ssh'), { recursive: true });
+    fs.writeFileSync(path.join(dir!, '.ssh', 'authorized_keys'), 'ssh-ed25519 AAAAuser operator@laptop', { mode: 0o600 });
+    const env = authorizeEnv({ user: os.userInfo().username, options: 'from="10.0.0.2",restrict,command="true"', publicKey: 'ssh-ed25519 AAAAx kubeforge-relay:r1:t1' });
+    sh(authorizeScript, env);
+    const lines = ak().split('\n').filter(Boolean);
+    expect(lines[0]).toBe('ssh-ed25519 AAAAuser operator@laptop');
+    expect(lines[1]).toMatch(/^from="10\.0\.0\.2",restrict,command="true",expiry-time="\d{12}" ssh-ed25519 AAAAx kubeforge-relay:r1:t1$/);
+    sh(finishScript, finishEnv({ user: os.userInfo().username, mark: 'kubeforge-relay:r1:t1', staged: '/nonexistent', temp: '/nonexistent', dest: '/nonexistent', sha256: '0', keep: false }));
+    expect(ak()).toBe('ssh-ed25519 AAAAuser operator@laptop\n');
+    expect((fs.statSync(path.join(dir!, '.ssh', 'authorized_keys')).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it("the sweep drops other runs' lines and keeps this run's and the user's own", async () => {
+    const { sweepScript, sweepEnv } = await import('./scripts.js');
+    dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'kf-relay-sh-'));
+    fs.mkdirSync(path.join(dir, '.ssh'), { recursive: true });
+    const file = path.join(dir, '.ssh', 'authorized_keys');
+    fs.writeFileSync(file, ['ssh-ed25519 AAAAuser me', 'restrict ssh-ed25519 AAAAold kubeforge-relay:r1:t1', 'restrict ssh-ed25519 AAAAnow kubeforge-relay:r2:t9', 'ssh-rsa AAAAother you'].join('\n'), { mode: 0o640 });
+    // The directories a host keeps relay traces in, here inside the scratch dir.
+    const scratch = (keep: string | undefined) => ({ ...sweepEnv(os.userInfo().username, keep), KF_RELAY_KEYS: path.join(dir!, 'keys'), KF_RELAY_STAGE: path.join(dir!, 'stage-'), KF_RELAY_BUNDLES: path.join(dir!, 'bundles') });
+    fs.mkdirSync(path.join(dir, 'keys', 'r1'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'keys', 'r2'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'stage-r1'));
+    fs.mkdirSync(path.join(dir, 'bundles'));
+    fs.writeFileSync(path.join(dir, 'bundles', '.b.kubeforge-relay-r1-t1.tmp'), 'partial');
+    fs.writeFileSync(path.join(dir, 'bundles', '.b.kubeforge-relay-r2-t9.tmp'), 'in flight');
+    fs.writeFileSync(path.join(dir, 'bundles', 'b'), 'whole');
+    sh(sweepScript, scratch('r2'));
+    expect(fs.readdirSync(path.join(dir, 'keys'))).toEqual(['r2']);
+    expect(fs.existsSync(path.join(dir, 'stage-r1'))).toBe(false);
+    expect(fs.readdirSync(path.join(dir, 'bundles')).sort()).toEqual(['.b.kubeforge-relay-r2-t9.tmp', 'b']);
+    expect(fs.readFileSync(file, 'utf8')).toBe('ssh-ed25519 AAAAuser me\nrestrict ssh-ed25519 AAAAnow kubeforge-relay:r2:t9\nssh-rsa AAAAother you\n');
+    expect((fs.statSync(file).mode & 0o777).toString(8)).toBe('640');
+    sh(sweepScript, scratch(undefined));
+    expect(fs.readFileSync(file, 'utf8')).toBe('ssh-ed25519 AAAAuser me\nssh-rsa AAAAother you\n');
+    expect(fs.existsSync(path.join(dir, 'keys'))).toBe(false);
+    expect(fs.readdirSync(path.join(dir, 'bundles'))).toEqual(['b']);
+  });
+});
