@@ -76,6 +76,25 @@ describe.skipIf(unavailable)('kubeforge up on 3 full hosts', () => {
     expect(firstRun.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z full-2 containerd\/binaries changed/m);
   });
 
+  it('sends each bundle from this machine once; the other hosts get it relayed from a peer', async () => {
+    const ledger = JSON.parse(await fs.readFile(path.join(dir, '.kubeforge', 'last-run.json'), 'utf8')) as {
+      hosts: Array<{ host: string; steps: Array<{ detail?: string }> }>;
+    };
+    const routes = new Map<string, string[]>();
+    for (const h of ledger.hosts) {
+      for (const detail of h.steps.map((st) => st.detail ?? '')) {
+        for (const m of detail.matchAll(/(\S+) (uploaded|relayed from (\S+)) \(/g)) {
+          routes.set(m[1]!, [...(routes.get(m[1]!) ?? []), m[3] ? `${h.host}<${m[3]}` : `${h.host}<laptop`]);
+        }
+      }
+    }
+    expect(routes.size, JSON.stringify(ledger.hosts.map((h) => h.steps.map((st) => st.detail)))).toBeGreaterThanOrEqual(3);
+    for (const [bundle, how] of routes) {
+      expect(how, bundle).toHaveLength(3);
+      expect(how.filter((r) => r.endsWith('<laptop')), `${bundle}: ${how.join(' ')}`).toHaveLength(1);
+    }
+  });
+
   it('runs containerd under systemd with SystemdCgroup on, as containerd itself reports its config', async () => {
     for (const host of fleet.full.slice(0, 3)) {
       expect(await host.sh('systemctl is-active containerd; systemctl is-enabled containerd')).toBe('active\nenabled');
