@@ -154,7 +154,7 @@ async function runStep(
     const bundles = step.bundlesIfNeeded && checkHolds ? [] : step.bundles;
     for (const b of bundles) {
       events.hostActivity(host, `${step.key}: sending ${b.kind} bundle`);
-      const sent = await opts.sendBundle(b, signal, (n, total, from) => events.uploadProgress(host, step.key, from ? `${b.bundle.name} from ${from}` : b.bundle.name, n, total));
+      const sent = await opts.sendBundle(b, signal, (n, total, from) => events.uploadProgress(host, step.key, b.bundle.name, n, total, from));
       if (sent.relayFailed) details.push(`relay failed (${sent.relayFailed})`);
       if (sent.status === 'uploaded') details.push(`${b.bundle.name} uploaded (${formatBytes(b.bundle.size)})`);
       if (sent.status === 'relayed') details.push(`${b.bundle.name} relayed from ${sent.from} (${formatBytes(b.bundle.size)})`);

@@ -49,7 +49,8 @@ export interface HostResult {
 export interface RunEvents {
   hostActivity(host: string, text: string): void;
   stepStart(host: string, key: string, title: string): void;
-  uploadProgress(host: string, key: string, bundle: string, sent: number, total: number): void;
+  /** `from`: the peer relaying the copy (no `from`: this machine is sending it). */
+  uploadProgress(host: string, key: string, bundle: string, sent: number, total: number, from?: string): void;
   stepEnd(host: string, result: StepResult): void;
   hostEnd(result: HostResult): void;
 }

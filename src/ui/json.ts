@@ -6,7 +6,7 @@ export function jsonReporter(write: (line: string) => void): RunEvents {
   return {
     hostActivity: (host, text) => emit({ event: 'activity', host, text }),
     stepStart: (host, key, title) => emit({ event: 'step-start', host, step: key, title }),
-    uploadProgress: (host, key, bundle, sent, total) => emit({ event: 'upload', host, step: key, bundle, sent, total }),
+    uploadProgress: (host, key, bundle, sent, total, from) => emit({ event: 'upload', host, step: key, bundle, sent, total, ...(from ? { from } : {}) }),
     stepEnd: (host, result) => emit({ event: 'step-end', host, ...result }),
     hostEnd: (result) => emit({ event: 'host-end', host: result.host, status: result.status, reason: result.reason }),
   };

@@ -56,11 +56,14 @@ export function liveProgress(hostNames: string[], out: NodeJS.WriteStream, opts:
   const events: RunEvents = {
     hostActivity: (name, text) => running(name, text),
     stepStart: (name, key, title) => running(name, `${key} — ${title}`),
-    uploadProgress: (name, key, bundle, sent, total) => {
+    uploadProgress: (name, key, bundle, sent, total, from) => {
+      const percent = `${total ? Math.floor((sent / total) * 100) : 100}%`;
+      // Relayed bytes crossed the hosts' network, not this machine's link.
+      if (from) return running(name, `${key}: receiving ${bundle} from ${from} ${percent}`);
       const id = `${name}\0${key}\0${bundle}`;
       state.bytesSent += Math.max(0, sent - (sentSoFar.get(id) ?? 0));
       sentSoFar.set(id, sent);
-      running(name, `${key}: sending ${bundle} ${total ? Math.floor((sent / total) * 100) : 100}%`);
+      running(name, `${key}: sending ${bundle} ${percent}`);
     },
     stepEnd: (name, result) => running(name, `${result.key} ${result.status}`),
     hostEnd: (r) => {

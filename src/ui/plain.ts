@@ -11,13 +11,14 @@ export function plainReporter(write: (line: string) => void, now: () => Date = (
       if (text === 'connecting' || text.startsWith('kubeadm') || text.startsWith('waiting for') || text === 'applying the network add-on') line(host, text);
     },
     stepStart() {},
-    uploadProgress(host, key, bundle, sent, total) {
+    uploadProgress(host, key, bundle, sent, total, from) {
       // A line at each quarter, not per chunk.
       const quarter = total === 0 ? 4 : Math.floor((sent / total) * 4);
       const id = `${host} ${key} ${bundle}`;
       if ((lastQuarter.get(id) ?? -1) >= quarter) return;
       lastQuarter.set(id, quarter);
-      line(host, `${key}: sending ${bundle} ${quarter * 25}% (${formatBytes(sent)} of ${formatBytes(total)})`);
+      const what = from ? `receiving ${bundle} from ${from}` : `sending ${bundle}`;
+      line(host, `${key}: ${what} ${quarter * 25}% (${formatBytes(sent)} of ${formatBytes(total)})`);
     },
     stepEnd(host, result) {
       // Steps that never ran are summed up by the host's own line.
