@@ -163,7 +163,7 @@ describe('loadInventory', () => {
 describe('inventoryJsonSchema', () => {
   it('describes the top-level sections and forbids unknown keys', () => {
     const schema = inventoryJsonSchema() as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
-    expect(Object.keys(schema.properties)).toEqual(['cluster', 'kubernetes', 'network', 'containerd', 'osPackages', 'ssh', 'hosts']);
+    expect(Object.keys(schema.properties)).toEqual(['cluster', 'kubernetes', 'network', 'containerd', 'osPackages', 'relay', 'ssh', 'hosts']);
     expect(schema.required).toEqual(['cluster', 'kubernetes', 'containerd', 'hosts']);
     expect(schema.additionalProperties).toBe(false);
   });

@@ -4,7 +4,7 @@ import { allowedKeysAt, fieldDocAt, schemasAt } from './schema-walk.js';
 
 describe('allowedKeysAt', () => {
   it('lists the keys of the object at a path, through arrays, optionals and defaults', () => {
-    expect(allowedKeysAt(inventorySchema, [])).toEqual(['cluster', 'kubernetes', 'network', 'containerd', 'osPackages', 'ssh', 'hosts']);
+    expect(allowedKeysAt(inventorySchema, [])).toEqual(['cluster', 'kubernetes', 'network', 'containerd', 'osPackages', 'relay', 'ssh', 'hosts']);
     expect(allowedKeysAt(inventorySchema, ['hosts', 3])).toEqual(['name', 'address', 'role', 'internalAddress', 'labels', 'ssh']);
     expect(allowedKeysAt(inventorySchema, ['hosts', 0, 'ssh'])).toContain('passwordEnv');
   });

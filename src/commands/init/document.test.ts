@@ -61,6 +61,9 @@ containerd:
   bundle: /srv/containerd.tar.gz # the containerd release tarball
   version: 1.7.20 # the bundle's file name does not tell it
 
+relay: # hosts pass bundles on to each other: this machine sends about one copy
+  enabled: true # false: every host gets its copy from this machine
+
 ssh: # for every host; a host may override any of these under its own ssh:
   user: root
   port: 22
@@ -134,6 +137,9 @@ hosts:
         '  # A tarball of .deb files (with their dependencies) installed on every host that reaches no',
         '  # package repository.',
         '  bundle: ./bundles/os-packages-debian12-amd64.tar',
+        '',
+        'relay: # hosts pass bundles on to each other: this machine sends about one copy',
+        '  enabled: true # false: every host gets its copy from this machine',
         '',
         'ssh: # for every host; a host may override any of these under its own ssh:',
       ].join('\n'),

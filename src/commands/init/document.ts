@@ -31,7 +31,7 @@ export function inventoryDocument(answers: InitAnswers, options: DocumentOptions
   doc.commentBefore = [` yaml-language-server: $schema=${options.schemaRef}`, '', ...HEADER.map((l) => ` ${l}`)].join('\n');
 
   const root = doc.contents as YAMLMap;
-  for (const key of ['kubernetes', 'network', 'containerd', 'osPackages', 'ssh', 'hosts']) {
+  for (const key of ['kubernetes', 'network', 'containerd', 'osPackages', 'relay', 'ssh', 'hosts']) {
     if (root.has(key)) pairIn(root, key).key.spaceBefore = true;
   }
 
@@ -81,6 +81,9 @@ export function inventoryDocument(answers: InitAnswers, options: DocumentOptions
     before(mapAt(root, 'osPackages'), 'bundle', 'A tarball of .deb files (with their dependencies) installed on every host that reaches no\npackage repository.');
   }
 
+  trailing(root, 'relay', 'hosts pass bundles on to each other: this machine sends about one copy', true);
+  trailing(mapAt(root, 'relay'), 'enabled', 'false: every host gets its copy from this machine');
+
   const ssh = mapAt(root, 'ssh');
   trailing(root, 'ssh', 'for every host; a host may override any of these under its own ssh:', true);
   commentAuth(ssh, answers.ssh.auth);
@@ -112,6 +115,7 @@ function plainInventory(answers: InitAnswers): Record<string, unknown> {
       ...(containerd.version ? { version: containerd.version } : {}),
     },
     ...(answers.osPackages ? { osPackages: { bundle: bundleValue(answers.osPackages.bundle) } } : {}),
+    relay: { enabled: true },
     ssh: {
       user: ssh.user,
       port: ssh.port,
