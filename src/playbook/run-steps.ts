@@ -1,9 +1,11 @@
-// The step runner for one host, in the k0sctl manner: for each step gather facts (its marker,
-// its files' hashes, its check), decide whether anything needs doing, then act. That makes a
-// rerun cheap and safe: a step whose inputs and check still hold is left alone.
+// The step runner for one host, in the k0sctl manner: gather facts (each step's marker, its
+// files' hashes, its check), decide whether anything needs doing, then act. That makes a rerun
+// cheap and safe: a step whose inputs and check still hold is left alone. The facts of every
+// step come in one round trip (gather.ts), gathered again for the steps after one that acted.
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
 import type { RunEvents, StepResult, StepStatus } from '../run/outcome.js';
 import { sweepEnv, sweepScript } from '../relay/scripts.js';
+import { filesThatDiffer, GatherError, gatherRequest, markerName, parseGather, SWEEP_TEMPORARIES, type GatherOptions, type StepFacts } from './gather.js';
 import { REMOTE_BUNDLE_DIR, REMOTE_MARKER_DIR, REMOTE_STATE_DIR, type HostPlan, type PlannedBundle, type PlannedStep } from './plan.js';
 
 /** How a bundle reached the host: already there, sent from the laptop, or relayed from a peer. */
@@ -30,17 +32,6 @@ export interface StepRunOptions {
   stepTimeoutMs?: number;
 }
 
-/**
- * Leftovers of a run that lost its connection mid-step (a dead link, a killed sshd, a second
- * Ctrl-C): partial uploads, staging dirs, secret config files. Swept at the start of every run
- * on the host and after an interrupted one; never a file at a final path.
- */
-const SWEEP_TEMPORARIES = [
-  'rm -rf "$KF_D1"/staging.*',
-  'rm -f "$KF_D1"/secrets/kubeadm-*.yaml',
-  'find "$KF_D2" -maxdepth 1 -name ".*.kubeforge-*.tmp" -type f -delete',
-].join('\n');
-
 /** Removes what an interrupted step left behind, on a fresh deadline (the run's signal is spent). */
 export async function sweepTemporaries(remote: Remote, plan: HostPlan): Promise<void> {
   const dirs = [...new Set(plan.steps.flatMap((s) => s.files.map((f) => f.path.replace(/\/[^/]+$/, '') || '/')))];
@@ -54,25 +45,62 @@ export async function sweepTemporaries(remote: Remote, plan: HostPlan): Promise<
 export async function runHostSteps(remote: Remote, plan: HostPlan, events: RunEvents, opts: StepRunOptions): Promise<StepResult[]> {
   const host = plan.host.name;
   const results: StepResult[] = [];
-  await remote.exec(`umask 022; mkdir -p "$KF_D1" "$KF_D2" "$KF_D3"\n${SWEEP_TEMPORARIES}\n${sweepScript}`, {
-    env: { KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR, KF_D3: REMOTE_MARKER_DIR, ...sweepEnv(plan.host.ssh.user, opts.relayRunId) },
-    signal: opts.signal,
-  });
-  const markers = await readMarkers(remote, opts.signal);
+  // Facts of the steps still to decide, from the last gather; dropped once a step acted, since
+  // what it did can change what the steps after it find.
+  let gathered: Map<number, StepFacts> | undefined;
+  let firstGather = true;
+  const factsOf = async (index: number): Promise<StepFacts> => {
+    let facts = gathered?.get(index);
+    if (!facts) {
+      // The first gather of the run also creates kubeforge's directories and sweeps leftovers
+      // (with other runs' relay traces).
+      const prelude = firstGather ? { script: sweepScript, env: sweepEnv(plan.host.ssh.user, opts.relayRunId) } : undefined;
+      gathered = await gatherStepFacts(remote, plan.steps, index, {
+        signal: opts.signal,
+        redact: opts.redact,
+        ...(prelude ? { prelude } : {}),
+        ...(opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
+      });
+      firstGather = false;
+      facts = gathered.get(index);
+      if (!facts) throw new GatherError(`the host said nothing about step ${plan.steps[index]!.key}`);
+    }
+    return facts;
+  };
   let failed: string | undefined;
-  for (const step of plan.steps) {
+  for (const [index, step] of plan.steps.entries()) {
     if (failed || opts.signal.aborted) {
       results.push(notRun(step, opts.signal.aborted ? 'cancelled' : 'blocked', failed));
       events.stepEnd(host, results.at(-1)!);
       continue;
     }
     events.stepStart(host, step.key, step.title);
-    const result = await runStep(remote, step, markers.get(markerName(step)), events, host, opts);
+    const result = await runStep(remote, step, () => factsOf(index), events, host, opts);
     results.push(result);
     events.stepEnd(host, result);
+    if (result.status === 'changed') gathered = undefined;
     if (result.status === 'failed' || result.status === 'cancelled') failed = step.key;
   }
   return results;
+}
+
+/** One round trip: the facts of steps[from..] (the host stops after the first that will act). */
+async function gatherStepFacts(
+  remote: Remote,
+  steps: PlannedStep[],
+  from: number,
+  opts: GatherOptions & { signal: AbortSignal; redact: (text: string) => string },
+): Promise<Map<number, StepFacts>> {
+  const { signal, redact, ...gatherOptions } = opts;
+  const request = gatherRequest(steps, from, gatherOptions);
+  // Each check has its own timeout on the host; this one only bounds a host without timeout(1).
+  const r = await remote.exec(request.script, { env: request.env, signal, timeoutMs: request.backstopMs });
+  try {
+    return parseGather(request, steps, r.stdout, r.stderr);
+  } catch (err) {
+    const output = tailLines(redact(r.stderr));
+    throw new RemoteCommandError(`gathering the steps' facts failed (exit ${r.code}): ${(err as Error).message}${firstLine(output)}`, r.code, output);
+  }
 }
 
 function notRun(step: PlannedStep, status: StepStatus, after?: string): StepResult {
@@ -86,35 +114,19 @@ function notRun(step: PlannedStep, status: StepStatus, after?: string): StepResu
   };
 }
 
-function markerName(step: PlannedStep): string {
-  return `${step.playbook}.${step.id}`;
-}
-
-async function readMarkers(remote: Remote, signal: AbortSignal): Promise<Map<string, string>> {
-  const r = await remote.exec(
-    `for f in "$KF_DIR"/*; do [ -f "$f" ] && printf '%s %s\\n' "\${f##*/}" "$(cat "$f")"; done; true`,
-    { env: { KF_DIR: REMOTE_MARKER_DIR }, signal },
-  );
-  const markers = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) {
-    const [name, fingerprint] = line.split(' ');
-    if (name && fingerprint) markers.set(name, fingerprint);
-  }
-  return markers;
-}
-
 async function runStep(
   remote: Remote,
   step: PlannedStep,
-  marker: string | undefined,
+  gather: () => Promise<StepFacts>,
   events: RunEvents,
   host: string,
   opts: StepRunOptions,
 ): Promise<StepResult> {
   const startedAt = new Date();
   const timeoutMs = opts.stepTimeoutMs ?? step.timeoutMs;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = AbortSignal.any([opts.signal, timeout]);
+  // Set once the facts are in: what is left of the step's time after its check ran.
+  let timeout: AbortSignal | undefined;
+  let signal = opts.signal;
   const done = (status: StepStatus, extra: Partial<StepResult> = {}): StepResult => ({
     key: step.key,
     title: step.title,
@@ -128,23 +140,27 @@ async function runStep(
     remote.exec(script, { env: { ...step.env, ...env }, signal, timeoutMs });
   const mustRun = async (what: string, script: string, env?: Record<string, string>) => {
     const r = await sh(script, env);
-    if (r.code !== 0) {
-      const output = tailLines(opts.redact(`${r.stdout}\n${r.stderr}`));
-      throw new RemoteCommandError(`${what} failed (exit ${r.code})${firstLine(output)}`, r.code, output);
-    }
+    if (r.code !== 0) throw commandFailed(what, r.code, `${r.stdout}\n${r.stderr}`, opts.redact);
   };
 
   try {
+    // Gather: what the host has now (this step's share of one round trip for many steps).
+    if (!step.verifyOnly) events.hostActivity(host, `${step.key}: checking`);
+    const facts = await gather();
+    const probe = facts.probe;
+    if (probe?.code === 'timeout') throw new StepTimedOut();
+    timeout = AbortSignal.timeout(Math.max(1, timeoutMs - (probe?.ms ?? 0)));
+    signal = AbortSignal.any([opts.signal, timeout]);
     if (step.verifyOnly) {
-      await mustRun('verify', step.verify!);
+      if (!probe) throw new GatherError(`the host did not run the verify of ${step.key}`);
+      if (probe.code !== 0) throw commandFailed('verify', probe.code, `${probe.stdout}\n${probe.stderr}`, opts.redact);
       return done('verified');
     }
 
-    // Gather: what the host has now.
-    events.hostActivity(host, `${step.key}: checking`);
-    const changedFiles = await filesThatDiffer(remote, step, signal);
-    const checkHolds = step.check ? (await sh(step.check)).code === 0 : true;
-    if (marker === step.fingerprint && changedFiles.length === 0 && checkHolds) {
+    // Decide.
+    const changedFiles = filesThatDiffer(step, facts);
+    const checkHolds = step.check ? probe?.code === 0 : true;
+    if (facts.marker === step.fingerprint && changedFiles.length === 0 && checkHolds) {
       return done('unchanged');
     }
 
@@ -194,7 +210,7 @@ async function runStep(
     return done('changed', details.length ? { detail: details.join(', ') } : {});
   } catch (err) {
     if (opts.signal.aborted) return done('cancelled', { error: { message: 'interrupted' } });
-    if (timeout.aborted) {
+    if (err instanceof StepTimedOut || timeout?.aborted) {
       return done('failed', {
         error: { message: `timed out after ${Math.round(timeoutMs / 1000)} s`, hint: 'raise the step timeout with --step-timeout or the playbook\'s `timeout`' },
       });
@@ -207,27 +223,17 @@ async function runStep(
   }
 }
 
+/** The step's check or verify ran out the step's time on the host. */
+class StepTimedOut extends Error {}
+
+function commandFailed(what: string, code: number, output: string, redact: (text: string) => string): RemoteCommandError {
+  const tail = tailLines(redact(output));
+  return new RemoteCommandError(`${what} failed (exit ${code})${firstLine(tail)}`, code, tail);
+}
+
 function firstLine(output: string): string {
   const line = output.split('\n').find((l) => l.trim() !== '');
   return line ? `: ${line.trim().slice(0, 200)}` : '';
-}
-
-/** One round trip: the sha256 of every file the step manages, compared with the plan. */
-async function filesThatDiffer(remote: Remote, step: PlannedStep, signal: AbortSignal) {
-  if (step.files.length === 0) return [];
-  const { env, script } = perPath(
-    'KF_F',
-    step.files.map((f) => f.path),
-    (f, i) => `if [ -f "${f}" ]; then printf '%s %s %s\\n' ${i} "$(sha256sum < "${f}" | cut -d' ' -f1)" "$(stat -c %a "${f}")"; else echo ${i} missing; fi`,
-  );
-  const r = await remote.exec(script, { env, signal });
-  const have = new Map<number, string>();
-  for (const line of r.stdout.split('\n')) {
-    const [i, sum, mode] = line.split(' ');
-    if (i !== undefined && sum) have.set(Number(i), `${sum} ${mode ?? ''}`);
-  }
-  // Modes count too: the right content with the wrong mode (a secret left readable) is wrong.
-  return step.files.filter((f, i) => have.get(i) !== `${f.sha256} ${f.mode.toString(8)}`);
 }
 
 async function rollBack(remote: Remote, step: PlannedStep, paths: string[], signal: AbortSignal): Promise<boolean> {
