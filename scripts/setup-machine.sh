@@ -12,7 +12,8 @@ packages=(
   iptables                       # random packet loss for the lossy-link test (the kernel has no netem)
   python3 python3-yaml           # the kubeadm/kubelet stand-ins' own tests run them here
   sudo                           # light hosts reach it for the non-root-user tests
-  pssh                           # parallel-scp: the comparator of npm run bench
+  pssh                           # parallel-scp/parallel-ssh: a comparator of npm run bench
+  ansible-core                   # ansible-playbook: the other comparator of npm run bench
   tmux                           # a real terminal for the live progress view's tests (capture-pane)
   dpkg-dev                       # dpkg-scanpackages: the test hosts' local apt repository
   ca-certificates
