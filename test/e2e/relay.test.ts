@@ -8,26 +8,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildContainerdBundle } from '../hosts/artifacts.js';
 import { startFleet, type Fleet } from '../hosts/fleet.js';
-import type { TestHost } from '../hosts/host.js';
 import { makeInventoryFixture, type InventoryFixture } from '../inventories/fixtures.js';
 import { markAsCluster, writeStubInventory, writeStubPlaybooks } from './stub-cluster.js';
+import { relayTraces } from './relay-support.js';
 import { e2eUnavailableReason, kubeforge } from './support.js';
 
 const unavailable = e2eUnavailableReason();
 
 interface LedgerRun {
   hosts: Array<{ host: string; status: string; steps: Array<{ key: string; status: string; detail?: string }> }>;
-}
-
-/** Every relay trace a host could keep: keys, authorized_keys lines, staged copies, clients. */
-export async function relayTraces(host: TestHost): Promise<string> {
-  return host.sh(`
-    ls -A /var/lib/kubeforge/relay 2>/dev/null
-    ls -d /var/tmp/kubeforge-relay-* 2>/dev/null
-    ls -A /var/lib/kubeforge/bundles 2>/dev/null | grep -F .kubeforge- || true
-    grep -F kubeforge-relay /root/.ssh/authorized_keys 2>/dev/null || true
-    for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -E 'HostKeyAlias=kubeforge-pee[r]' || true; done
-    true`);
 }
 
 describe.skipIf(unavailable)('relay: bundles pass from host to host', () => {
