@@ -10,7 +10,7 @@ import { authorizedOptions, hostKeyAlgorithms, sendEnv, transferPaths } from './
 describe('relay scripts', () => {
   it('binds the key to the source addresses and one forced write', () => {
     expect(authorizedOptions(['10.0.0.2', 'fd00::2'], '/var/lib/kubeforge/bundles/.x.kubeforge-relay-ab-cd.tmp')).toBe(
-      'from="10.0.0.2,fd00::2",restrict,command="umask 077 && exec cat >/var/lib/kubeforge/bundles/.x.kubeforge-relay-ab-cd.tmp"',
+      'from="10.0.0.2,fd00::2",restrict,command="umask 077 && exec dd of=/var/lib/kubeforge/bundles/.x.kubeforge-relay-ab-cd.tmp bs=1M status=none"',
     );
   });
 
@@ -43,6 +43,7 @@ describe('relay scripts on a real shell', () => {
   let dir: string | undefined;
   afterEach(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
   });
 
   /** Runs `script` with getent replaced by a function that answers the scratch home. */
@@ -94,5 +95,27 @@ describe('relay scripts on a real shell', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('ssh-ed25519 AAAAuser me\nssh-rsa AAAAother you\n');
     expect(fs.existsSync(path.join(dir, 'keys'))).toBe(false);
     expect(fs.readdirSync(path.join(dir, 'bundles'))).toEqual(['b']);
+  });
+
+  it("stops a writer left by a broken transfer of another run, and spares this run's", async () => {
+    const { sweepScript, sweepEnv } = await import('./scripts.js');
+    const { spawn } = await import('node:child_process');
+    dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'kf-relay-sh-'));
+    // Writers as sshd's forced command runs them, their stdin a pipe nobody ever closes.
+    const writer = (name: string) => spawn('dd', [`of=${path.join(dir!, name)}`, 'bs=1M', 'status=none'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const stale = writer('.b.kubeforge-relay-r1-t1.tmp');
+    const current = writer('.b.kubeforge-relay-r2-t2.tmp');
+    const exited = (p: ReturnType<typeof spawn>) => new Promise<string | null>((r) => p.once('exit', (_c, sig) => r(sig)));
+    const staleExit = exited(stale);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      sh(sweepScript, { ...sweepEnv(os.userInfo().username, 'r2'), KF_RELAY_KEYS: path.join(dir, 'keys'), KF_RELAY_STAGE: path.join(dir, 'stage-'), KF_RELAY_BUNDLES: path.join(dir, 'bundles') });
+      expect(await staleExit).toBe('SIGKILL');
+      expect(current.exitCode).toBeNull();
+      expect(current.signalCode).toBeNull();
+    } finally {
+      stale.kill('SIGKILL');
+      current.kill('SIGKILL');
+    }
   });
 });

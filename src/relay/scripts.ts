@@ -42,6 +42,26 @@ const DROP_LINES = `drop_lines() {
   chown --reference="$ak" "$tmp" && chmod --reference="$ak" "$tmp" && mv -f "$tmp" "$ak"
 }`;
 
+/**
+ * kill_writers MATCH [SPARE...]: stops the forced-command writers (dd of=…kubeforge-relay-…) whose
+ * command line holds MATCH and none of the SPAREs. A transfer whose source vanished leaves its
+ * writer waiting on a dead TCP connection, holding the deleted staging file open. One grep reads
+ * every command line; its own pattern cannot match itself (the space in [^ ]).
+ */
+const KILL_WRITERS = `kill_writers() {
+  kw_match=$1; shift
+  for kw_f in $(grep -l -a -E 'of=[^ ]*kubeforge-relay-' /proc/[0-9]*/cmdline 2>/dev/null); do
+    kw_c=$(tr '\\0' ' ' <"$kw_f" 2>/dev/null) || continue
+    case "$kw_c" in "dd of="*) ;; *) continue ;; esac
+    case "$kw_c" in *"$kw_match"*) ;; *) continue ;; esac
+    kw_spared=no
+    for kw_s in "$@"; do case "$kw_c" in *"$kw_s"*) kw_spared=yes ;; esac; done
+    [ "$kw_spared" = no ] || continue
+    kw_p=\${kw_f#/proc/}
+    kill -KILL "\${kw_p%/cmdline}" 2>/dev/null || true
+  done
+}`;
+
 export interface TransferNames {
   runId: string;
   transferId: string;
@@ -68,7 +88,9 @@ export function authorizedOptions(sourceAddresses: string[], staged: string): st
     if (!/^[0-9A-Fa-f.:]+$/.test(a)) throw new Error(`not an IP address: ${JSON.stringify(a)}`);
   }
   if (!/^[A-Za-z0-9._/-]+$/.test(staged)) throw new Error(`unsafe staging path ${JSON.stringify(staged)}`);
-  return `from="${sourceAddresses.join(',')}",restrict,command="umask 077 && exec cat >${staged}"`;
+  // dd, not `cat >FILE`: the staging path is in its argv, so a writer left behind by a broken
+  // transfer can be found and stopped (KILL_WRITERS) without lsof or fuser.
+  return `from="${sourceAddresses.join(',')}",restrict,command="umask 077 && exec dd of=${staged} bs=1M status=none"`;
 }
 
 /** Step 1, on the target. */
@@ -137,8 +159,9 @@ export function hostKeyAlgorithms(keyType: string): string {
 /** Step 3, on the target: the line goes first, whatever happened; then the copy is verified and renamed. */
 export const finishScript = `${FIND_AUTHORIZED_KEYS}
 ${DROP_LINES}
+${KILL_WRITERS}
 drop_lines "$KF_MARK" || true
-[ "$KF_KEEP" = yes ] || { rm -f "$KF_STAGED" "$KF_TEMP"; exit 0; }
+[ "$KF_KEEP" = yes ] || { kill_writers "of=$KF_STAGED "; rm -f "$KF_STAGED" "$KF_TEMP"; exit 0; }
 if [ "$KF_STAGED" != "$KF_TEMP" ]; then (umask 077 && cp -- "$KF_STAGED" "$KF_TEMP"); rm -f "$KF_STAGED"; fi
 actual=$(sha256sum <"$KF_TEMP")
 if [ "$actual" != "$KF_SHA256  -" ]; then rm -f "$KF_TEMP"; echo "sha256 \${actual%% *}" >&2; exit ${EXIT_HASH_MISMATCH}; fi
@@ -157,7 +180,9 @@ export const stagedSizeScript = 'stat -c %s "$KF_STAGED" 2>/dev/null || echo 0';
  * running (checked by their command line, so a reused pid is never hit), key directories,
  * authorized_keys lines, staged and half-verified copies.
  */
-export const sweepScript = `if [ -d "$KF_RELAY_KEYS" ]; then
+export const sweepScript = `${KILL_WRITERS}
+if [ -n "$KF_RELAY_KEEP" ]; then kill_writers kubeforge-relay- "kubeforge-relay-$KF_RELAY_KEEP-" "kubeforge-relay-$KF_RELAY_KEEP/"; else kill_writers kubeforge-relay-; fi
+if [ -d "$KF_RELAY_KEYS" ]; then
   for d in "$KF_RELAY_KEYS"/*; do
     [ -d "$d" ] || continue
     [ -n "$KF_RELAY_KEEP" ] && [ "\${d##*/}" = "$KF_RELAY_KEEP" ] && continue

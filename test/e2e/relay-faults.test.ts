@@ -87,18 +87,9 @@ describe.skipIf(unavailable)('relay faults', () => {
         expect(await relayTraces(h), h.name).toBe('');
       }
 
-      // KNOWN RELAY BUG, not fixed here (src/relay is not this test's to change): the target's
-      // end of the broken transfer outlives the run. Its sshd session and the forced command
-      // (`cat >STAGING`) wait on a connection whose peer is gone; finishScript and sweepScript
-      // remove the staging file but stop no process on the target, so the partial copy stays
-      // allocated (open, deleted: invisible to ls, counted by df) until TCP gives up on the
-      // connection: seen still there 150 s after the run with the link down, gone 3-56 s after
-      // it healed (a retransmission drew a reset); with the link down for good, as long as the
-      // kernel keeps retrying. README promises a relay leaves nothing behind. Once src/relay
-      // stops the writer, replace this report with:
-      //   expect(await relayWriters(target)).toBe('');
-      const writers = await relayWriters(target);
-      if (writers) console.warn(`KNOWN RELAY BUG: still on ${target.name} when the run ended, writing the broken relay's deleted staging file:\n${writers}`);
+      // The target's end of the broken transfer (sshd's forced-command writer, waiting on a
+      // connection whose peer is gone, holding the deleted staging file) is stopped too.
+      expect(await relayWriters(target)).toBe('');
     } finally {
       if (cli && cli.child.exitCode === null) cli.child.kill('SIGKILL');
       if (cut) await cutFrom(cut.netns, cut.source, false);
