@@ -1,7 +1,8 @@
-// Facts about a host, gathered once per run in one round trip right after the root-access
-// check, and handed to the preflight and the planner: nothing later re-probes what is here.
+// Facts about a host, gathered once per run in one round trip with the root-access check, and
+// handed to the preflight and the planner: nothing later re-probes what is here.
 import type { PackageFamily } from '../playbook/os-packages.js';
-import type { Remote } from './remote.js';
+import type { ExecResult, Remote } from './remote.js';
+import { rootAccessError, rootAccessFrom, type RootAccessProblem } from './root-access.js';
 
 export type { PackageFamily };
 
@@ -58,7 +59,9 @@ export interface HostFacts {
 }
 
 // Read-only: prints KEY=VALUE lines. PATH is set as root's login shell would have it, so a
-// binary in /usr/sbin counts even when sudo's secure_path would be narrower.
+// binary in /usr/sbin counts even when sudo's secure_path would be narrower. What the shell can
+// read itself (the hostname, /proc/meminfo, /proc/swaps, kubelet.conf) it reads without starting
+// a process: this runs on every host at every run.
 const GATHER = `
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -66,15 +69,23 @@ if [ -r /etc/os-release ]; then . /etc/os-release; fi
 echo "os_id=\${ID:-}"
 echo "os_like=\${ID_LIKE:-}"
 echo "os_version=\${VERSION_ID:-}"
-echo "arch=$(uname -m)"
-echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
+# uname prints the fields in its own order: the kernel release, then the machine.
+set -- $(uname -r -m)
+kf_kr=\${1:-}
+echo "arch=\${2:-}"
+kf_name=
+read -r kf_name </proc/sys/kernel/hostname 2>/dev/null || kf_name=$(hostname 2>/dev/null || true)
+echo "hostname=$kf_name"
 echo "cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
-echo "mem_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)"
+kf_mem=
+while read -r kf_k kf_v _; do
+  if [ "$kf_k" = MemTotal: ]; then kf_mem=$kf_v; break; fi
+done </proc/meminfo
+echo "mem_kb=$kf_mem"
 echo "cgroup_fs=$(stat -fc %T /sys/fs/cgroup 2>/dev/null)"
-kr=$(uname -r)
-echo "kernel_release=$kr"
+echo "kernel_release=$kf_kr"
 kc=
-for f in /proc/config.gz "/boot/config-$kr" "/lib/modules/$kr/config"; do
+for f in /proc/config.gz "/boot/config-$kf_kr" "/lib/modules/$kf_kr/config"; do
   if [ -r "$f" ]; then kc=$f; break; fi
 done
 echo "kernel_config=$kc"
@@ -82,19 +93,52 @@ for b in $KF_BINARIES; do
   p=$(command -v "$b" 2>/dev/null || true)
   case "$p" in /*) echo "bin_$b=$p" ;; esac
 done
-ports=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { split($2, a, ":"); print a[2] }' | sort -u | tr '\\n' ' ')
+set --
+for f in /proc/net/tcp /proc/net/tcp6; do
+  if [ -r "$f" ]; then set -- "$@" "$f"; fi
+done
+ports=
+if [ $# -gt 0 ]; then
+  ports=$(awk '$4 == "0A" { split($2, a, ":"); if (!(a[2] in seen)) { seen[a[2]] = 1; printf "%s ", a[2] } }' "$@" </dev/null)
+fi
 echo "listen_hex=$ports"
 if [ -f /etc/kubernetes/kubelet.conf ]; then
-  echo "member_of=$(awk '$1 == "server:" { print $2; exit }' /etc/kubernetes/kubelet.conf)"
+  kf_server=
+  while read -r kf_k kf_v _; do
+    if [ "$kf_k" = server: ]; then kf_server=$kf_v; break; fi
+  done </etc/kubernetes/kubelet.conf
+  echo "member_of=$kf_server"
 fi
 if [ -d /var/lib/etcd ] && [ -n "$(ls -A /var/lib/etcd 2>/dev/null)" ]; then echo "etcd_data=1"; fi
-echo "swap=$(awk 'NR > 1' /proc/swaps 2>/dev/null | wc -l)"
+kf_swaps=0
+if [ -r /proc/swaps ]; then
+  while read -r _; do kf_swaps=$((kf_swaps + 1)); done </proc/swaps
+  if [ "$kf_swaps" -gt 0 ]; then kf_swaps=$((kf_swaps - 1)); fi
+fi
+echo "swap=$kf_swaps"
 `;
 
-export async function gatherFacts(remote: Remote, signal: AbortSignal): Promise<HostFacts> {
-  const r = await remote.exec(GATHER, { env: { KF_BINARIES: PROBED_BINARIES.join(' ') }, signal, timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`gathering host facts failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
-  return parseFacts(r.stdout);
+/**
+ * The root-access check and the facts in one round trip: `id -u` (through sudo for another
+ * user) first, then the facts, read only when the commands ran as root.
+ */
+export async function gatherFactsAsRoot(remote: Remote, user: string, signal: AbortSignal): Promise<{ denied: RootAccessProblem } | { facts: HostFacts }> {
+  let r: ExecResult;
+  try {
+    r = await remote.exec(`echo "kf_uid=$(id -u)"\n${GATHER}`, { env: { KF_BINARIES: PROBED_BINARIES.join(' ') }, signal, timeoutMs: 60_000 });
+  } catch (err) {
+    return { denied: rootAccessError(err as Error, user) };
+  }
+  // What `id -u` alone would have answered: its line, or nothing when sudo refused to run it.
+  const uid = /^kf_uid=(.*)$/m.exec(r.stdout)?.[1];
+  const denied = rootAccessFrom(uid === undefined ? r : { code: 0, stdout: `${uid}\n`, stderr: r.stderr }, user);
+  if (denied) return { denied };
+  if (r.code !== 0) throw factsFailed(r);
+  return { facts: parseFacts(r.stdout) };
+}
+
+function factsFailed(r: ExecResult): Error {
+  return new Error(`gathering host facts failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
 }
 
 export function parseFacts(text: string): HostFacts {

@@ -15,8 +15,7 @@ import { runHostSteps, sweepTemporaries } from '../playbook/run-steps.js';
 import { BundleRouter } from '../relay/router.js';
 import { sshRoutes, sweepRelay } from '../relay/routes.js';
 import { RemoteCommandError, type Remote } from './remote.js';
-import { rootAccessProblem } from './root-access.js';
-import { gatherFacts, type HostFacts } from './facts.js';
+import { gatherFactsAsRoot, type HostFacts } from './facts.js';
 import { preflight, type BundleContents, type PreflightProblem, type PreflightResult } from './preflight.js';
 import { applyNetworkAddon, ReadinessWatcher, waitForApiServer, type KubectlContext, type NodeReadiness } from '../cluster/kubectl.js';
 import type { HostResult, RunEvents, StepResult, StepStatus } from './outcome.js';
@@ -172,29 +171,32 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       return finish('failed', `connect: ${e.message}`);
     }
 
-    // Commands reach root (directly or through sudo), proven before anything is changed.
-    const denied = await rootAccessProblem(remote, host.ssh.user, signal);
-    if (denied) {
-      steps.push(stepResult('root-access', 'run commands as root', signal.aborted ? 'cancelled' : 'failed', connectStart, denied.message, denied.hint));
-      events.stepEnd(host.name, steps.at(-1)!);
-      if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed: no root access`));
-      if (signal.aborted) return finish('cancelled', stopReason());
-      return finish('failed', `root-access: ${denied.message}`);
-    }
-
+    // Commands reach root (directly or through sudo), proven before anything is changed; the
+    // facts come in the same round trip (read-only, and read only when root answered).
     const started = Date.now();
-    events.stepStart(host.name, 'preflight', 'host facts and preflight checks');
     events.hostActivity(host.name, 'preflight');
+    let reachedAsRoot: Awaited<ReturnType<typeof gatherFactsAsRoot>>;
     try {
-      const facts = await gatherFacts(remote, signal);
-      return { plan, remote, facts, preflight: preflight(cluster, host, facts, opts.bundleContents), steps, preflightStarted: started };
+      reachedAsRoot = await gatherFactsAsRoot(remote, host.ssh.user, signal);
     } catch (err) {
+      events.stepStart(host.name, 'preflight', 'host facts and preflight checks');
       steps.push(stepResult('preflight', 'host facts and preflight checks', signal.aborted ? 'cancelled' : 'failed', started, (err as Error).message));
       events.stepEnd(host.name, steps.at(-1)!);
       if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed at preflight`));
       if (signal.aborted) return finish('cancelled', stopReason());
       return finish('failed', `preflight: ${(err as Error).message}`);
     }
+    if ('denied' in reachedAsRoot) {
+      const { denied } = reachedAsRoot;
+      steps.push(stepResult('root-access', 'run commands as root', signal.aborted ? 'cancelled' : 'failed', connectStart, denied.message, denied.hint));
+      events.stepEnd(host.name, steps.at(-1)!);
+      if (isInit) initReady.reject(new Blocked(`init host ${host.name} failed: no root access`));
+      if (signal.aborted) return finish('cancelled', stopReason());
+      return finish('failed', `root-access: ${denied.message}`);
+    }
+    events.stepStart(host.name, 'preflight', 'host facts and preflight checks');
+    const { facts } = reachedAsRoot;
+    return { plan, remote, facts, preflight: preflight(cluster, host, facts, opts.bundleContents), steps, preflightStarted: started };
   };
 
   // Phase 2, per host: its playbook steps, then kubeadm init or join, then its node Ready.
