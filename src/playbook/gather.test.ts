@@ -48,7 +48,7 @@ function mark(s: PlannedStep, fingerprint = s.fingerprint): void {
 /** Builds the request, points its directories at the scratch dir, runs it with sh -eu as sshRemote would. */
 function gather(steps: PlannedStep[], from = 0, opts: GatherOptions = {}): { facts: Map<number, StepFacts>; stdout: string; stderr: string; code: number | null } {
   const request = gatherRequest(steps, from, opts);
-  const env = { ...request.env, KF_D1: dir, KF_D2: path.join(dir, 'bundles'), KF_D3: path.join(dir, 'steps') };
+  const env: Record<string, string> = { ...request.env, KF_D1: dir, KF_D2: path.join(dir, 'bundles'), KF_D3: path.join(dir, 'steps') };
   for (const name of Object.keys(env)) if (/^KFG_\d+_M$/.test(name)) env[name] = env[name]!.replace('/var/lib/kubeforge/steps', path.join(dir, 'steps'));
   const r = spawnSync('sh', ['-c', `set -eu\n${request.script}`], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
   return { facts: parseGather(request, steps, r.stdout, r.stderr), stdout: r.stdout, stderr: r.stderr, code: r.status };

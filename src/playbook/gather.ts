@@ -102,16 +102,16 @@ kf_probe() {
 # kf_step I check|verify|none: step I's marker (not for a verifyOnly step), then its probe.
 # False once the step will act or has failed: the steps after it wait until it has acted.
 kf_step() {
-  kf_go=0
+  kf_stop=0
   if [ "$2" != verify ]; then
     eval "kf_m=\$KFG_$1_M kf_fp=\$KFG_$1_FP"
     kf_have=
     if [ -f "$kf_m" ]; then read -r kf_have _ <"$kf_m" || true; fi
     kf_record "marker $1 $kf_have"
-    [ "$kf_have" = "$kf_fp" ] || kf_go=1
+    [ "$kf_have" = "$kf_fp" ] || kf_stop=1
   fi
-  if [ "$2" != none ]; then kf_probe "$1" "$2" || kf_go=1; fi
-  return $kf_go
+  if [ "$2" != none ]; then kf_probe "$1" "$2" || kf_stop=1; fi
+  return $kf_stop
 }
 `;
 
@@ -174,7 +174,7 @@ export function gatherRequest(steps: PlannedStep[], from: number, opts: GatherOp
     if (script !== undefined) {
       const timeoutMs = opts.stepTimeoutMs ?? step.timeoutMs;
       env[`KFG_${n}_S`] = script;
-      env[`KFG_${n}_T`] = (timeoutMs / 1000).toFixed(3);
+      env[`KFG_${n}_T`] = String(timeoutMs / 1000);
       env[`KFG_${n}_TCS`] = String(Math.ceil(timeoutMs / 10));
       backstopMs += timeoutMs;
       const exports = Object.entries(step.env).map(([name, value]) => {
