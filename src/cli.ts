@@ -54,7 +54,7 @@ program
   .option('--retry-failed', 'run only the hosts that failed or were blocked in their latest run')
   .option('--limit <hosts>', 'run only these hosts: NAME,NAME or role=worker / role=control-plane')
   .option('--max-fail <n>', 'stop starting hosts once this many (or this percentage, e.g. 20%) have failed')
-  .option('-c, --concurrency <n>', 'hosts worked on at once', '20')
+  .option('-c, --concurrency <n>', 'hosts worked on at once (bundles from this machine are bounded by --upload-concurrency)', '64')
   .option('--upload-concurrency <n>', 'bundle uploads from this machine at once, across hosts', '8')
   .option('--relay <on|off>', "hosts pass bundles on to each other so this machine sends about one copy (default: the inventory's relay.enabled, on)")
   .option('--step-timeout <duration>', "override every step's timeout, e.g. 10m")

@@ -150,4 +150,17 @@ describe('BundleRouter', () => {
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
     expect(fake.holding.size).toBe(2);
   });
+
+  it('serves the host others wait for first, even when it asks last', async () => {
+    const fake = fakeRoutes();
+    const router = new BundleRouter(fake.routes, hosts(4), { ...options, fanout: 1 });
+    const signal = new AbortController().signal;
+    await Promise.all([
+      router.send('h2', bundle, signal, { ...noop, priority: 2 }),
+      router.send('h3', bundle, signal, { ...noop, priority: 2 }),
+      router.send('h4', bundle, signal, { ...noop, priority: 2 }),
+      router.send('h1', bundle, signal, { ...noop, priority: 0 }),
+    ]);
+    expect(fake.log[0]).toBe('laptop>h1');
+  });
 });

@@ -34,6 +34,8 @@ export interface RouterOptions {
 }
 
 export interface SendCallbacks {
+  /** Lower is served first: hosts others wait for (the init host) get their copies first. */
+  priority?: number;
   onProgress(sent: number, total: number, from?: string): void;
   /** What the host is doing now ("waiting for a copy from a peer"). */
   onActivity?(text: string): void;
@@ -58,6 +60,7 @@ interface BundleState {
   inFlight: number;
   queue: Waiter[];
   probed?: Promise<void>;
+  pumpScheduled?: boolean;
 }
 
 export class BundleRouter {
@@ -107,9 +110,9 @@ export class BundleRouter {
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      state.queue.push(waiter);
-      this.pump(state);
-      if (state.queue.includes(waiter)) callbacks.onActivity?.(`waiting for a copy of ${b.bundle.name} from a peer`);
+      enqueue(state.queue, waiter);
+      this.schedulePump(state);
+      callbacks.onActivity?.(`waiting for a copy of ${b.bundle.name} from a peer`);
     });
   }
 
@@ -125,7 +128,7 @@ export class BundleRouter {
   private addHolder(state: BundleState, host: string): void {
     if (!state.holders.includes(host)) state.holders.push(host);
     this.touched.add(host);
-    this.pump(state);
+    this.schedulePump(state);
   }
 
   private async probe(state: BundleState, b: PlannedBundle, asker: string, signal: AbortSignal): Promise<void> {
@@ -135,6 +138,19 @@ export class BundleRouter {
         if (await this.routes.holds(peer, b, signal).catch(() => false)) this.addHolder(state, peer);
       }),
     );
+  }
+
+  /**
+   * Pumps once the hosts that asked at the same moment are all queued, so the seed (and every
+   * next copy) goes to the most urgent of them, not to whichever asked a microsecond earlier.
+   */
+  private schedulePump(state: BundleState): void {
+    if (state.pumpScheduled) return;
+    state.pumpScheduled = true;
+    setImmediate(() => {
+      state.pumpScheduled = false;
+      this.pump(state);
+    });
   }
 
   /** Starts every transfer that can start now. */
@@ -177,7 +193,7 @@ export class BundleRouter {
         (err: Error) => {
           done();
           waiter.settle(err);
-          this.pump(state);
+          this.schedulePump(state);
         },
       );
       return;
@@ -202,9 +218,9 @@ export class BundleRouter {
           callbacks.onActivity?.(`relay from ${source} failed (${err.message}); sending from the laptop`);
           waiter.direct = true;
           waiter.relayFailed = `from ${source}: ${err.message}`;
-          state.queue.unshift(waiter);
+          enqueue(state.queue, waiter);
         }
-        this.pump(state);
+        this.schedulePump(state);
       },
     );
   }
@@ -215,4 +231,12 @@ export class BundleRouter {
     if (status === 'uploaded') this.counts.uploads++;
     return { status };
   }
+}
+
+/** Keeps the queue ordered by priority, first come first served within one priority. */
+function enqueue(queue: Waiter[], waiter: Waiter): void {
+  const rank = waiter.callbacks.priority ?? 0;
+  const at = queue.findIndex((w) => (w.callbacks.priority ?? 0) > rank);
+  if (at < 0) queue.push(waiter);
+  else queue.splice(at, 0, waiter);
 }

@@ -120,6 +120,7 @@ command -v ssh >/dev/null || { echo "no OpenSSH client (ssh) on this host" >&2; 
 ssh -F /dev/null -T -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \\
   -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$kh" -o GlobalKnownHostsFile=/dev/null \\
   -o HostKeyAlias=kubeforge-peer -o HostKeyAlgorithms="$KF_ALGORITHMS" -o ClearAllForwardings=yes \\
+  -o Ciphers=aes128-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-ctr \\
   -o ConnectTimeout=10 -o ServerAliveInterval=3 -o ServerAliveCountMax=3 -o LogLevel=ERROR \\
   -p "$KF_PORT" -l "$KF_USER" -- "$KF_ADDRESS" <"$KF_SRC" &
 echo $! >"$pid"
