@@ -27,10 +27,16 @@ export async function isMember(remote: Remote, ctx: KubeadmContext): Promise<boo
   return r.code === 0;
 }
 
-export async function isInitialized(remote: Remote, ctx: KubeadmContext): Promise<boolean> {
-  const r = await remote.exec('test -f "$KF_CONF"', { env: { KF_CONF: ADMIN_CONF }, signal: ctx.signal });
-  return r.code === 0;
+/** kubeadm init wrote admin.conf: its content, or undefined when there is none (not initialised). */
+export async function readAdminConf(remote: Remote, ctx: KubeadmContext): Promise<string | undefined> {
+  const r = await remote.exec(`if [ -f "$KF_CONF" ]; then cat "$KF_CONF"; else exit ${NO_ADMIN_CONF}; fi`, { env: { KF_CONF: ADMIN_CONF }, signal: ctx.signal });
+  if (r.code === NO_ADMIN_CONF) return undefined;
+  if (r.code !== 0 || !r.stdout.includes('kind: Config')) {
+    throw new RemoteCommandError(`cannot read ${ADMIN_CONF} on ${host(remote)}`, r.code, ctx.redactor.redact(r.stderr));
+  }
+  return r.stdout;
 }
+const NO_ADMIN_CONF = 3;
 
 /**
  * Runs kubeadm with a secret config file: written 0600 into a 0700 directory, removed when
@@ -107,15 +113,11 @@ export async function joinHost(remote: Remote, host: Host, material: JoinMateria
   await kubeadmWithSecretConfig(remote, ctx, 'join', config, 'join');
 }
 
-/** Copies admin.conf to the laptop: written 0600 under a temporary name, then renamed. */
-export async function fetchAdminConf(remote: Remote, localPath: string, ctx: KubeadmContext): Promise<void> {
-  const r = await remote.exec('cat "$KF_CONF"', { env: { KF_CONF: ADMIN_CONF }, signal: ctx.signal });
-  if (r.code !== 0 || !r.stdout.includes('kind: Config')) {
-    throw new RemoteCommandError(`cannot read ${ADMIN_CONF} on ${host(remote)}`, r.code, ctx.redactor.redact(r.stderr));
-  }
+/** Copies admin.conf (as readAdminConf read it) to the laptop: written 0600 under a temporary name, then renamed. */
+export async function saveAdminConf(content: string, localPath: string): Promise<void> {
   await fs.mkdir(path.dirname(localPath), { recursive: true, mode: 0o700 });
   const tmp = `${localPath}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, r.stdout, { mode: 0o600 });
+  await fs.writeFile(tmp, content, { mode: 0o600 });
   await fs.chmod(tmp, 0o600);
   await fs.rename(tmp, localPath);
 }

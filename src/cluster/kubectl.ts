@@ -37,13 +37,19 @@ export async function waitForApiServer(remote: Remote, ctx: KubectlContext, time
 const CLUSTER_DIR = `${REMOTE_STATE_DIR}/cluster`;
 const ADDON_MARKER = `${CLUSTER_DIR}/network-addon`;
 
+/** The sha256 of the add-on manifest last applied from this init host ('' when none was). */
+export async function readNetworkAddonMarker(remote: Remote, ctx: KubectlContext): Promise<string> {
+  const marker = await remote.exec('cat "$KF_MARKER" 2>/dev/null || true', { env: { KF_MARKER: ADDON_MARKER }, signal: ctx.signal });
+  return marker.stdout.trim();
+}
+
 /**
  * Applies the network add-on manifest once: the manifest's sha256 is kept in a marker on the
  * init host, so a rerun (or a rerun from another laptop) applies it again only when it changed.
+ * `applied` is the marker as readNetworkAddonMarker read it (ahead, alongside other work).
  */
-export async function applyNetworkAddon(remote: Remote, manifest: Bundle, ctx: KubectlContext): Promise<'changed' | 'unchanged'> {
-  const marker = await remote.exec('cat "$KF_MARKER" 2>/dev/null || true', { env: { KF_MARKER: ADDON_MARKER }, signal: ctx.signal });
-  if (marker.stdout.trim() === manifest.sha256) return 'unchanged';
+export async function applyNetworkAddon(remote: Remote, manifest: Bundle, ctx: KubectlContext, applied: string): Promise<'changed' | 'unchanged'> {
+  if (applied === manifest.sha256) return 'unchanged';
   // Kept with the cluster's record, not among the bundles every host holds alike.
   const remotePath = `${CLUSTER_DIR}/${remoteBundlePath(manifest).split('/').pop()}`;
   await remote.exec('umask 022; mkdir -p "$KF_DIR"', { env: { KF_DIR: CLUSTER_DIR }, signal: ctx.signal });

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { fetchAdminConf, initCluster, isInitialized, isMember, joinHost, mintJoinMaterial, type KubeadmContext } from '../cluster/kubeadm.js';
+import { ADMIN_CONF, initCluster, isMember, joinHost, mintJoinMaterial, readAdminConf, saveAdminConf, type KubeadmContext } from '../cluster/kubeadm.js';
 import { Redactor, type JoinMaterial } from '../cluster/secrets.js';
 import { InternalError } from '../errors.js';
 import { initHost, type Cluster, type Host } from '../model.js';
@@ -17,7 +17,7 @@ import { sshRoutes, sweepRelay } from '../relay/routes.js';
 import { RemoteCommandError, type Remote } from './remote.js';
 import { gatherFactsAsRoot, type HostFacts } from './facts.js';
 import { preflight, type BundleContents, type PreflightProblem, type PreflightResult } from './preflight.js';
-import { applyNetworkAddon, ReadinessWatcher, waitForApiServer, type KubectlContext, type NodeReadiness } from '../cluster/kubectl.js';
+import { applyNetworkAddon, readNetworkAddonMarker, ReadinessWatcher, waitForApiServer, type KubectlContext, type NodeReadiness } from '../cluster/kubectl.js';
 import type { HostResult, RunEvents, StepResult, StepStatus } from './outcome.js';
 
 export interface UpOptions {
@@ -217,7 +217,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         signal,
         redact: redactor.redact,
         sendBundle: (b, stepSignal, onProgress) =>
-          router!.send(host.name, b, stepSignal, { onProgress, onActivity: (text) => events.hostActivity(host.name, text) }),
+          router!.send(host.name, b, stepSignal, { priority: rank(host, first), onProgress, onActivity: (text) => events.hostActivity(host.name, text) }),
         relayRunId,
         ...(opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
       })),
@@ -238,8 +238,13 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     try {
       let status: StepStatus = 'unchanged';
       if (isInit) {
+        // The add-on's marker is read alongside (nothing before the add-on step changes it).
+        const addonMarker = cluster.network ? readNetworkAddonMarker(remote, kubectlCtx) : undefined;
+        addonMarker?.catch(() => undefined); // awaited by the add-on step, or never when init fails
         try {
-          if (!(await isInitialized(remote, kctx))) {
+          // admin.conf there: initialised (read once, for both answers).
+          let adminConf = await readAdminConf(remote, kctx);
+          if (adminConf === undefined) {
             events.hostActivity(host.name, 'kubeadm init');
             initMaterial = await initCluster(remote, host, kctx);
             status = 'changed';
@@ -250,7 +255,9 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
             await waitForApiServer(remote, kubectlCtx);
           }
           events.hostActivity(host.name, 'fetching admin.conf');
-          await fetchAdminConf(remote, opts.kubeconfigPath, kctx);
+          adminConf ??= await readAdminConf(remote, kctx);
+          if (adminConf === undefined) throw new RemoteCommandError(`kubeadm init succeeded but wrote no ${ADMIN_CONF} on ${host.name}`, 1, '');
+          await saveAdminConf(adminConf, opts.kubeconfigPath);
         } catch (err) {
           initReady.reject(new Blocked(`init host ${host.name} failed at cluster/init`));
           addonApplied.reject(new Blocked(`init host ${host.name} failed at cluster/init`));
@@ -267,7 +274,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
           events.stepStart(host.name, current.key, current.title);
           events.hostActivity(host.name, 'applying the network add-on');
           try {
-            const applied = await applyNetworkAddon(remote, cluster.network.manifest, kubectlCtx);
+            const applied = await applyNetworkAddon(remote, cluster.network.manifest, kubectlCtx, await addonMarker!);
             steps.push(stepResult(current.key, current.title, applied, started));
             events.stepEnd(host.name, steps.at(-1)!);
             addonApplied.resolve();
@@ -279,7 +286,10 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       } else {
         events.hostActivity(host.name, 'waiting for the init host');
         await initReady.promise;
-        if (!(await isMember(remote, kctx))) {
+        // kubelet.conf was there at the facts and nothing on this host changed since: a member.
+        const untouched = steps.every((s) => s.status === 'unchanged' || s.status === 'verified');
+        const member = (untouched && reached.facts.memberOf !== undefined) || (await isMember(remote, kctx));
+        if (!member) {
           const controlPlane = host.role === 'control-plane';
           const join = async () => {
             events.hostActivity(host.name, 'kubeadm join');
