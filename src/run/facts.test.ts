@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SudoError } from '../ssh/errors.js';
-import { gatherFactsAsRoot } from './facts.js';
+import { gatherFactsAsRoot, PROBED_BINARIES } from './facts.js';
 import type { ExecOptions, ExecResult, Remote } from './remote.js';
 
 function remoteAnswering(answer: (script: string, opts?: ExecOptions) => Promise<ExecResult>): Remote & { scripts: string[] } {
@@ -92,6 +92,9 @@ describe('gatherFactsAsRoot: the facts script on this machine', () => {
     expect(facts.cpus).toBe(Number(execFileSync('nproc', { encoding: 'utf8' }).trim()));
     expect(facts.memoryMiB).toBe(Math.floor(os.totalmem() / 1024 / 1024));
     expect(facts.binaries.mount).toMatch(/\/mount$/);
+    // Where `command -v` finds each binary along the script's PATH.
+    const found = execFileSync('sh', ['-c', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; for b in "$@"; do p=$(command -v "$b" || true); case "$p" in /*) echo "$b=$p" ;; esac; done', 'sh', ...PROBED_BINARIES], { encoding: 'utf8' });
+    expect(Object.entries(facts.binaries).map(([b, p]) => `${b}=${p}`)).toEqual(found.split('\n').filter(Boolean));
     const swaps = execFileSync('sh', ['-c', "awk 'NR > 1' /proc/swaps | wc -l"], { encoding: 'utf8' }).trim();
     expect(facts.swapDevices).toBe(Number(swaps));
     const listening = execFileSync('sh', ['-c', `cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" { split($2, a, ":"); print a[2] }' | sort -u`], { encoding: 'utf8' })

@@ -89,9 +89,14 @@ for f in /proc/config.gz "/boot/config-$kf_kr" "/lib/modules/$kf_kr/config"; do
   if [ -r "$f" ]; then kc=$f; break; fi
 done
 echo "kernel_config=$kc"
+# As \`command -v\` finds them (the first executable file along PATH), without a subshell each.
 for b in $KF_BINARIES; do
-  p=$(command -v "$b" 2>/dev/null || true)
-  case "$p" in /*) echo "bin_$b=$p" ;; esac
+  kf_ifs=$IFS
+  IFS=:
+  for d in $PATH; do
+    if [ -f "$d/$b" ] && [ -x "$d/$b" ]; then echo "bin_$b=$d/$b"; break; fi
+  done
+  IFS=$kf_ifs
 done
 set --
 for f in /proc/net/tcp /proc/net/tcp6; do
