@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
+import type { DigestCache } from './digest-cache.js';
 import { hashFile } from './hash-file.js';
 import { clip, MAX_PATH_CHARS, showPath } from './problem.js';
 
@@ -16,6 +17,8 @@ export interface FetchBundleOptions {
   sha256: string;
   /** Directory the file is kept in, as <cacheDir>/<sha256>. */
   cacheDir: string;
+  /** Remembers the cached copy's hash between runs. */
+  digests?: DigestCache;
   fetch?: typeof fetch;
 }
 
@@ -35,7 +38,7 @@ export class BundleFetchError extends Error {
 export async function fetchBundle(options: FetchBundleOptions): Promise<FetchedBundle> {
   const sha256 = options.sha256.toLowerCase();
   const target = join(options.cacheDir, sha256);
-  const cached = await hashFile(target).catch(() => undefined);
+  const cached = await (options.digests ? options.digests.hash(target) : hashFile(target)).catch(() => undefined);
   if (cached?.sha256 === sha256) return { path: target, sha256, size: cached.size, fromCache: true };
 
   await mkdir(options.cacheDir, { recursive: true });

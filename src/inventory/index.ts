@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { InputError, InputErrors } from '../errors.js';
 import type { Cluster } from '../model.js';
 import { runChecks } from './checks.js';
+import { DigestCache } from './digest-cache.js';
 import { problemsFromIssues } from './issues.js';
 import { parseInventoryText, type LocatedProblem } from './parse.js';
 import { expandHome } from './paths.js';
@@ -128,15 +129,17 @@ export async function loadInventory(path: string, options: LoadInventoryOptions 
   const checked = runChecks(value, (p) => locate(doc, lineCounter, p).line);
   if (!validated.success || checked.errors.length > 0) throw inputErrors([...schemaProblems, ...checked.errors]);
 
+  const cacheDir = options.cacheDir ? resolve(expandHome(options.cacheDir, home)) : join(env.XDG_CACHE_HOME || join(home, '.cache'), 'kubeforge', 'bundles');
+  const digests = new DigestCache(join(cacheDir, 'digests.json'));
   const resolved = await resolveInventory(validated.data, {
     inventoryPath: resolve(path),
     env,
     home,
-    cacheDir: options.cacheDir
-      ? resolve(expandHome(options.cacheDir, home))
-      : join(env.XDG_CACHE_HOME || join(home, '.cache'), 'kubeforge', 'bundles'),
+    cacheDir,
+    digests,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
+  await digests.save();
   if (!resolved.ok) throw inputErrors(resolved.errors);
 
   const warnings = sortByPosition([...parsed.warnings, ...[...checked.warnings, ...resolved.warnings].map(place)]);

@@ -12,6 +12,7 @@ import { formatHostPort, parseHostPort } from './address.js';
 import { parseDuration } from './duration.js';
 import { BundleFetchError, fetchBundle } from './fetch-bundle.js';
 import { privateKeyProblem, readableFileProblem } from './file-checks.js';
+import type { DigestCache } from './digest-cache.js';
 import { hashFile } from './hash-file.js';
 import { readImageRefs } from '../bundle/image-refs.js';
 import { resolveUserPath } from './paths.js';
@@ -26,6 +27,8 @@ export interface ResolveContext {
   home: string;
   cacheDir: string;
   fetch?: typeof fetch;
+  /** Remembers bundle hashes between runs (each file is hashed again when it changed). */
+  digests?: DigestCache;
 }
 
 export type ResolveResult =
@@ -98,7 +101,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   if (errors.length > 0 || !containerdVersion) return { ok: false, errors, warnings };
 
   const resolved = await materialiseBundles(bundles, context, errors);
-  await readImageArchives(bundles, resolved, errors);
+  await readImageArchives(bundles, resolved, errors, context.digests);
   const addon = await readAddonManifest(bundles, resolved, errors);
   if (errors.length > 0) return { ok: false, errors, warnings };
 
@@ -303,13 +306,19 @@ async function checkKnownHosts(merged: MergedSsh[], settings: SshSettings[], war
   }
 }
 
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
 /** Which images each archive holds: checked on every host after import. */
-async function readImageArchives(bundles: PlannedBundle[], resolved: Map<string, Bundle>, errors: Problem[]): Promise<void> {
+async function readImageArchives(bundles: PlannedBundle[], resolved: Map<string, Bundle>, errors: Problem[], digests?: DigestCache): Promise<void> {
   for (const planned of bundles.filter((b) => b.name.startsWith('image:'))) {
     const bundle = resolved.get(planned.name);
     if (!bundle) continue;
     try {
-      bundle.imageRefs = await readImageRefs(bundle.path);
+      const read = () => readImageRefs(bundle.path);
+      // An archive's image names depend on its content only: read once per content.
+      bundle.imageRefs = digests ? await digests.fromContent(bundle.sha256, 'image-refs/1', isStringArray, read) : await read();
       if (bundle.imageRefs.length === 0) throw new Error('it names no image (no RepoTags, no image name annotations)');
     } catch (err) {
       errors.push({
@@ -348,14 +357,14 @@ async function materialiseBundles(bundles: PlannedBundle[], context: ResolveCont
   for (const bundle of bundles) {
     try {
       if (bundle.file !== undefined) {
-        const digest = await hashFile(bundle.file);
+        const digest = await (context.digests ? context.digests.hash(bundle.file) : hashFile(bundle.file));
         resolved.set(bundle.name, { name: bundle.name, path: bundle.file, ...digest });
         continue;
       }
       const source = bundle.source as { url: string; sha256: string };
       const key = source.sha256.toLowerCase();
       if (!downloads.has(key)) {
-        const fetchOptions = { url: source.url, sha256: key, cacheDir: context.cacheDir };
+        const fetchOptions = { url: source.url, sha256: key, cacheDir: context.cacheDir, ...(context.digests ? { digests: context.digests } : {}) };
         downloads.set(key, fetchBundle(context.fetch ? { ...fetchOptions, fetch: context.fetch } : fetchOptions));
       }
       const fetched = await downloads.get(key)!;
