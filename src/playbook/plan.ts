@@ -72,20 +72,42 @@ export interface PlanFacts {
 export const DEFAULT_STEP_TIMEOUT_MS = 5 * 60_000;
 
 export function planCluster(cluster: Cluster, playbooks: PlaybookFile[], opts?: Partial<PlanOptions>): HostPlan[] {
-  return cluster.hosts.map((host) => planHost(cluster, host, playbooks, opts));
+  const values = clusterValues(cluster);
+  return cluster.hosts.map((host) => planHostWith(values, cluster, host, playbooks, opts));
 }
 
 export function planHost(cluster: Cluster, host: Host, playbooks: PlaybookFile[], opts: Partial<PlanOptions> = {}): HostPlan {
+  return planHostWith(clusterValues(cluster), cluster, host, playbooks, opts);
+}
+
+function planHostWith(values: ClusterValues, cluster: Cluster, host: Host, playbooks: PlaybookFile[], opts: Partial<PlanOptions> = {}): HostPlan {
   const kubeletPath = cluster.kubernetes.bundle ? `${BIN_DIR}/kubelet` : (opts.hostFacts?.kubeletPath ?? '/usr/bin/kubelet');
   const ctx: TemplateContext = { cluster, host, kubeletPath };
   const steps: PlannedStep[] = [];
   for (const playbook of playbooks) {
     for (const def of playbook.steps) {
       if (!applies(def, cluster, host)) continue;
-      steps.push(planStep(playbook.name, def, ctx, opts.defaultTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS));
+      steps.push(planStep(playbook.name, def, ctx, values, opts.defaultTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS));
     }
   }
   return { host, steps };
+}
+
+/** The KF_* values that are the same on every host: made once per plan, not once per step. */
+interface ClusterValues {
+  hostsBlock: { begin: string; end: string; text: string };
+  imageRefs: string;
+  packageMap: string;
+  nodeNames: string;
+}
+
+function clusterValues(cluster: Cluster): ClusterValues {
+  return {
+    hostsBlock: renderHostsBlock(cluster),
+    imageRefs: cluster.kubernetes.images.flatMap((b) => b.imageRefs ?? []).join('\n'),
+    packageMap: aptPackageMap(),
+    nodeNames: cluster.hosts.map((h) => h.name).join('\n'),
+  };
 }
 
 function applies(def: StepDef, cluster: Cluster, host: Host): boolean {
@@ -108,7 +130,7 @@ function applies(def: StepDef, cluster: Cluster, host: Host): boolean {
   }
 }
 
-function planStep(playbook: string, def: StepDef, ctx: TemplateContext, defaultTimeoutMs: number): PlannedStep {
+function planStep(playbook: string, def: StepDef, ctx: TemplateContext, values: ClusterValues, defaultTimeoutMs: number): PlannedStep {
   const files: PlannedFile[] = (def.files ?? []).map((f) => {
     const render = templates[f.template];
     if (!render) throw new Error(`playbook ${playbook}, step ${def.id}: no template named "${f.template}"`);
@@ -121,7 +143,7 @@ function planStep(playbook: string, def: StepDef, ctx: TemplateContext, defaultT
   // Only the variables the step's commands name: they are part of its fingerprint, and a value
   // a step does not use must not make it run again when it changes.
   const scripts = [def.check, def.run, def.verify, ...files.map((f) => f.validate)].filter((x): x is string => !!x);
-  const env = Object.fromEntries(Object.entries(stepEnv(ctx, bundles)).filter(([name]) => scripts.some((text) => new RegExp(`\\b${name}\\b`).test(text))));
+  const env = Object.fromEntries(Object.entries(stepEnv(ctx, bundles, values)).filter(([name]) => names(def, name, scripts)));
   const step: Omit<PlannedStep, 'fingerprint'> = {
     key: `${playbook}/${def.id}`,
     playbook,
@@ -165,9 +187,19 @@ export function remoteBundlePath(bundle: Bundle): string {
   return `${REMOTE_BUNDLE_DIR}/${bundle.sha256.slice(0, 16)}-${safe}`;
 }
 
-function stepEnv(ctx: TemplateContext, bundles: PlannedBundle[]): Record<string, string> {
+/** Whether the step's commands name the variable: the same on every host, so asked once per step. */
+const named = new WeakMap<StepDef, Map<string, boolean>>();
+function names(def: StepDef, name: string, scripts: string[]): boolean {
+  let known = named.get(def);
+  if (!known) named.set(def, (known = new Map()));
+  let found = known.get(name);
+  if (found === undefined) known.set(name, (found = scripts.some((text) => new RegExp(`\\b${name}\\b`).test(text))));
+  return found;
+}
+
+function stepEnv(ctx: TemplateContext, bundles: PlannedBundle[], values: ClusterValues): Record<string, string> {
   const { cluster, host } = ctx;
-  const hostsBlock = renderHostsBlock(cluster);
+  const hostsBlock = values.hostsBlock;
   const env: Record<string, string> = {
     KF_HOST_NAME: host.name,
     KF_HOST_ROLE: host.role,
@@ -175,13 +207,13 @@ function stepEnv(ctx: TemplateContext, bundles: PlannedBundle[]): Record<string,
     KF_CONTAINERD_VERSION: cluster.containerd.version.text,
     KF_CONTAINERD_SOCKET: cluster.containerd.socket,
     KF_KUBERNETES_VERSION: cluster.kubernetes.version.text,
-    KF_IMAGE_REFS: cluster.kubernetes.images.flatMap((b) => b.imageRefs ?? []).join('\n'),
+    KF_IMAGE_REFS: values.imageRefs,
     KF_KUBELET_PATH: ctx.kubeletPath,
-    KF_OS_PACKAGE_MAP: aptPackageMap(),
+    KF_OS_PACKAGE_MAP: values.packageMap,
     KF_HOSTS_BEGIN: hostsBlock.begin,
     KF_HOSTS_END: hostsBlock.end,
     KF_HOSTS_BLOCK: hostsBlock.text,
-    KF_NODE_NAMES: cluster.hosts.map((h) => h.name).join('\n'),
+    KF_NODE_NAMES: values.nodeNames,
   };
   for (const kind of new Set(bundles.map((b) => b.kind))) {
     env[`KF_BUNDLE_${kind.toUpperCase().replace(/-/g, '_')}`] = bundles
