@@ -74,11 +74,11 @@ export async function relayBundle(
   const paths = transferPaths({ runId, transferId, dest: b.remotePath, targetLoginIsRoot: target.remote.loginIsRoot !== false });
   const user = target.host.ssh.user;
   const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: paths.mark });
-  const bookkeeping = () => AbortSignal.any([signal, AbortSignal.timeout(BOOKKEEPING_MS)]);
 
   const authorized = await target.remote.exec(authorizeScript, {
     env: authorizeEnv({ user, options: authorizedOptions(sourceAddresses(source.host), paths.staged), publicKey: keys.public, ...(paths.stageDir ? { stageDir: paths.stageDir } : {}) }),
-    signal: bookkeeping(),
+    signal,
+    timeoutMs: BOOKKEEPING_MS,
   });
   let delivered = false;
   try {
@@ -92,7 +92,7 @@ export async function relayBundle(
     let lastChange = Date.now();
     const poller = setInterval(() => {
       void target.remote
-        .exec(stagedSizeScript, { env: { KF_STAGED: paths.staged }, signal: AbortSignal.any([sendSignal, AbortSignal.timeout(POLL_MS * 5)]) })
+        .exec(stagedSizeScript, { env: { KF_STAGED: paths.staged }, signal: sendSignal, timeoutMs: POLL_MS * 5 })
         .then((r) => {
           const n = Number(r.stdout.trim().split('\n').pop());
           if (Number.isFinite(n) && n > last) {
