@@ -124,7 +124,7 @@ async function runStep(
 ): Promise<StepResult> {
   const startedAt = new Date();
   const timeoutMs = opts.stepTimeoutMs ?? step.timeoutMs;
-  // Set once the facts are in: what is left of the step's time after its check ran.
+  // Set when the step acts: what is left of its time after its check ran.
   let timeout: AbortSignal | undefined;
   let signal = opts.signal;
   const done = (status: StepStatus, extra: Partial<StepResult> = {}): StepResult => ({
@@ -149,8 +149,6 @@ async function runStep(
     const facts = await gather();
     const probe = facts.probe;
     if (probe?.code === 'timeout') throw new StepTimedOut();
-    timeout = AbortSignal.timeout(Math.max(1, timeoutMs - (probe?.ms ?? 0)));
-    signal = AbortSignal.any([opts.signal, timeout]);
     if (step.verifyOnly) {
       if (!probe) throw new GatherError(`the host did not run the verify of ${step.key}`);
       if (probe.code !== 0) throw commandFailed('verify', probe.code, `${probe.stdout}\n${probe.stderr}`, opts.redact);
@@ -164,7 +162,9 @@ async function runStep(
       return done('unchanged');
     }
 
-    // Act.
+    // Act, with what is left of the step's time after its check.
+    timeout = AbortSignal.timeout(Math.max(1, timeoutMs - (probe?.ms ?? 0)));
+    signal = AbortSignal.any([opts.signal, timeout]);
     const details: string[] = [];
     // A bundle the host may not need at all (OS packages it already has) goes only when the check fails.
     const bundles = step.bundlesIfNeeded && checkHolds ? [] : step.bundles;
