@@ -7,6 +7,9 @@
 // or verify times out): a later step's check or verify never runs before an earlier step acted,
 // as when each step was gathered on its own. The laptop then decides from these facts (the
 // files are compared there) and, once a step acted, gathers again for the steps after it.
+// (A file edited on the host while its step's marker and check still hold is seen only by the
+// laptop: the checks of the steps after it then ran once early, and run again after it acted.
+// Checks and verifies only look, so that costs time, not correctness.)
 import { randomBytes } from 'node:crypto';
 import { REMOTE_BUNDLE_DIR, REMOTE_MARKER_DIR, REMOTE_STATE_DIR, type PlannedFile, type PlannedStep } from './plan.js';
 
