@@ -49,7 +49,7 @@ function fakeRoutes(initial: string[] = [], opts: { cannotSend?: string[]; delay
 }
 
 const hosts = (n: number) => Array.from({ length: n }, (_, i) => `h${i + 1}`);
-const options = { enabled: true, fanout: 2, maxSourceFailures: 2 };
+const options = { enabled: true, fanout: 2, maxSourceFailures: 2, seedGatherMs: 20 };
 const noop = { onProgress: () => {} };
 const sendAll = (router: BundleRouter, names: string[]) => Promise.all(names.map((h) => router.send(h, bundle, new AbortController().signal, noop)));
 
@@ -151,7 +151,7 @@ describe('BundleRouter', () => {
     expect(fake.holding.size).toBe(2);
   });
 
-  it('serves the host others wait for first, even when it asks last', async () => {
+  it('serves the host others wait for first, even when it asks a moment later', async () => {
     const fake = fakeRoutes();
     const router = new BundleRouter(fake.routes, hosts(4), { ...options, fanout: 1 });
     const signal = new AbortController().signal;
@@ -159,8 +159,32 @@ describe('BundleRouter', () => {
       router.send('h2', bundle, signal, { ...noop, priority: 2 }),
       router.send('h3', bundle, signal, { ...noop, priority: 2 }),
       router.send('h4', bundle, signal, { ...noop, priority: 2 }),
-      router.send('h1', bundle, signal, { ...noop, priority: 0 }),
+      new Promise((r) => setTimeout(r, 5)).then(() => router.send('h1', bundle, signal, { ...noop, priority: 0 })),
     ]);
     expect(fake.log[0]).toBe('laptop>h1');
+  });
+
+  it('streams on from hosts whose copy is still arriving, and requeues their takers when it fails', async () => {
+    const fake = fakeRoutes();
+    const streamedFrom: string[] = [];
+    let failNext = true;
+    fake.routes.relay = async (from, to, _b, signal, _p, stream) => {
+      stream.onStaging(`/staging/${to}`);
+      if (stream.from) streamedFrom.push(`${from}>${to}`);
+      await new Promise((r) => setTimeout(r, 30));
+      if (signal.aborted) throw new Error('stopped');
+      // The first relay out of the seed fails: whoever streamed from its target is requeued.
+      if (failNext && from === 'h1') {
+        failNext = false;
+        throw new Error('reset');
+      }
+      fake.holding.add(to);
+    };
+    const router = new BundleRouter(fake.routes, hosts(8), { ...options, fanout: 1 });
+    const results = await sendAll(router, hosts(8));
+    expect(streamedFrom.length).toBeGreaterThan(0);
+    expect(fake.holding.size).toBe(8);
+    // One laptop copy for the seed, one for the host whose relay failed; nothing else.
+    expect(results.filter((r) => r.status === 'uploaded')).toHaveLength(2);
   });
 });

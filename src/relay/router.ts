@@ -19,10 +19,22 @@ export interface Routes {
   /** From the laptop (its upload slots bound how many at once). */
   upload(host: string, b: PlannedBundle, signal: AbortSignal, onProgress: (sent: number, total: number) => void): Promise<'uploaded' | 'unchanged'>;
   /** From a peer; throws when the copy did not arrive. */
-  relay(from: string, to: string, b: PlannedBundle, signal: AbortSignal, onProgress: (sent: number, total: number) => void): Promise<void>;
+  relay(from: string, to: string, b: PlannedBundle, signal: AbortSignal, onProgress: (sent: number, total: number) => void, stream: StreamHooks): Promise<void>;
   /** Whether a host can take part at all (an address a peer's key can be bound to; a pinned host key). */
   canSend(host: string): boolean;
   canReceive(host: string): boolean;
+}
+
+/**
+ * Cut-through: a host still receiving a relayed bundle passes the bytes on as they arrive (the
+ * relay's writer appends in order), so the tree's rounds overlap instead of waiting for each
+ * other.
+ */
+export interface StreamHooks {
+  /** The sender's file is still arriving there (read it as it grows); undefined: it is complete. */
+  from?: string;
+  /** Where this host's copy lands while it arrives, once known. */
+  onStaging(remotePath: string): void;
 }
 
 export interface RouterOptions {
@@ -31,6 +43,8 @@ export interface RouterOptions {
   fanout: number;
   /** A source whose relays failed this many times is not used again in this run. */
   maxSourceFailures: number;
+  /** How long the first ask for a bundle waits for more urgent hosts to ask too. */
+  seedGatherMs: number;
 }
 
 export interface SendCallbacks {
@@ -56,11 +70,18 @@ interface Waiter {
 interface BundleState {
   /** Hosts with a complete copy, in the order they got it. */
   holders: string[];
+  /** Hosts whose copy is arriving, and where: they pass bytes on as they come. */
+  streaming: Map<string, string>;
+  /** The relays each host is serving now: stopped when its own copy fails to arrive. */
+  downstream: Map<string, Set<AbortController>>;
   serving: Map<string, number>;
   inFlight: number;
   queue: Waiter[];
   probed?: Promise<void>;
   pumpScheduled?: boolean;
+  /** When the first host asked for this bundle (the seed is chosen a moment later). */
+  firstAsked?: number;
+  seedTimer?: boolean;
 }
 
 export class BundleRouter {
@@ -119,13 +140,14 @@ export class BundleRouter {
   private stateOf(b: PlannedBundle): BundleState {
     let state = this.bundles.get(b.bundle.sha256);
     if (!state) {
-      state = { holders: [], serving: new Map(), inFlight: 0, queue: [] };
+      state = { holders: [], streaming: new Map(), downstream: new Map(), serving: new Map(), inFlight: 0, queue: [] };
       this.bundles.set(b.bundle.sha256, state);
     }
     return state;
   }
 
   private addHolder(state: BundleState, host: string): void {
+    state.streaming.delete(host);
     if (!state.holders.includes(host)) state.holders.push(host);
     this.touched.add(host);
     this.schedulePump(state);
@@ -160,16 +182,30 @@ export class BundleRouter {
         this.start(state, waiter, undefined);
         continue;
       }
-      const source = state.holders.find(
-        (h) => h !== waiter.host && this.routes.canSend(h) && (state.serving.get(h) ?? 0) < this.opts.fanout && (this.failures.get(h) ?? 0) < this.opts.maxSourceFailures,
-      );
+      const eligible = (h: string) => h !== waiter.host && this.routes.canSend(h) && (this.failures.get(h) ?? 0) < this.opts.maxSourceFailures;
+      const free = (h: string) => eligible(h) && (state.serving.get(h) ?? 0) < this.opts.fanout;
+      // Complete copies first; then copies still arriving, streamed on as they come.
+      const source = state.holders.find(free) ?? [...state.streaming.keys()].find(free);
       if (source) {
         this.start(state, waiter, source);
         continue;
       }
-      const usable = state.holders.some((h) => h !== waiter.host && this.routes.canSend(h) && (this.failures.get(h) ?? 0) < this.opts.maxSourceFailures);
-      // Nothing holds a copy and nothing is on its way: this host is the seed.
-      if (!usable && state.inFlight === 0) this.start(state, waiter, undefined);
+      const usable = state.holders.some(eligible) || [...state.streaming.keys()].some(eligible);
+      // Nothing holds a copy and nothing is on its way: this host is the seed. The hosts that
+      // ask for a bundle do so within moments of each other: wait that moment, so the seed is
+      // the most urgent of them (the init host), not the quickest to ask.
+      if (!usable && state.inFlight === 0) {
+        const since = Date.now() - (state.firstAsked ??= Date.now());
+        if (since >= this.opts.seedGatherMs) {
+          this.start(state, waiter, undefined);
+        } else if (!state.seedTimer) {
+          state.seedTimer = true;
+          setTimeout(() => {
+            state.seedTimer = false;
+            this.schedulePump(state);
+          }, this.opts.seedGatherMs - since).unref();
+        }
+      }
     }
   }
 
@@ -183,7 +219,18 @@ export class BundleRouter {
       state.inFlight--;
       if (source) state.serving.set(source, (state.serving.get(source) ?? 1) - 1);
     };
+    const onStaging = (path: string) => {
+      state.streaming.set(host, path);
+      this.schedulePump(state);
+    };
+    // This host's own copy did not arrive: whatever it was streaming on cannot complete.
+    const stopDownstream = () => {
+      state.streaming.delete(host);
+      for (const c of state.downstream.get(host) ?? []) c.abort(new UpstreamFailed(host));
+    };
     if (!source) {
+      // Not streamed on while it arrives: SFTP writes its chunks out of order, so the file
+      // does not grow in order until the upload is complete.
       void this.fromLaptop(host, b, signal, callbacks).then(
         (sent) => {
           done();
@@ -192,6 +239,7 @@ export class BundleRouter {
         },
         (err: Error) => {
           done();
+          stopDownstream();
           waiter.settle(err);
           this.schedulePump(state);
         },
@@ -199,30 +247,42 @@ export class BundleRouter {
       return;
     }
     this.touched.add(source);
+    const stop = new AbortController();
+    const served = state.downstream.get(source) ?? new Set<AbortController>();
+    state.downstream.set(source, served.add(stop));
+    const streamFrom = state.streaming.get(source);
     callbacks.onActivity?.(`receiving ${b.bundle.name} from ${source}`);
-    void this.routes.relay(source, host, b, signal, (n, total) => callbacks.onProgress(n, total, source)).then(
-      () => {
-        done();
-        this.counts.relays++;
-        this.addHolder(state, host);
-        waiter.settle({ status: 'relayed', from: source });
-      },
-      (err: Error) => {
-        done();
-        if (signal.aborted) {
-          waiter.settle(err);
-        } else {
-          // The laptop sends this one; the source may be the cause, so it is used less.
-          this.counts.relayFailures++;
-          this.failures.set(source, (this.failures.get(source) ?? 0) + 1);
-          callbacks.onActivity?.(`relay from ${source} failed (${err.message}); sending from the laptop`);
-          waiter.direct = true;
-          waiter.relayFailed = `from ${source}: ${err.message}`;
-          enqueue(state.queue, waiter);
-        }
-        this.schedulePump(state);
-      },
-    );
+    void this.routes
+      .relay(source, host, b, AbortSignal.any([signal, stop.signal]), (n, total) => callbacks.onProgress(n, total, source), { ...(streamFrom ? { from: streamFrom } : {}), onStaging })
+      .then(
+        () => {
+          served.delete(stop);
+          done();
+          this.counts.relays++;
+          this.addHolder(state, host);
+          waiter.settle({ status: 'relayed', from: source });
+        },
+        (err: Error) => {
+          served.delete(stop);
+          done();
+          stopDownstream();
+          if (signal.aborted) {
+            waiter.settle(err);
+          } else if (stop.signal.aborted) {
+            // The source's own copy failed: not this host's fault nor the source's as a relay.
+            enqueue(state.queue, waiter);
+          } else {
+            // The laptop sends this one; the source may be the cause, so it is used less.
+            this.counts.relayFailures++;
+            this.failures.set(source, (this.failures.get(source) ?? 0) + 1);
+            waiter.relayFailed = `from ${source}: ${err.message}`;
+            waiter.direct = true;
+            callbacks.onActivity?.(`relay from ${source} failed (${err.message}); sending from the laptop`);
+            enqueue(state.queue, waiter);
+          }
+          this.schedulePump(state);
+        },
+      );
   }
 
   private async fromLaptop(host: string, b: PlannedBundle, signal: AbortSignal, callbacks: SendCallbacks): Promise<BundleSent> {
@@ -239,4 +299,12 @@ function enqueue(queue: Waiter[], waiter: Waiter): void {
   const at = queue.findIndex((w) => (w.callbacks.priority ?? 0) > rank);
   if (at < 0) queue.push(waiter);
   else queue.splice(at, 0, waiter);
+}
+
+/** Why a relay was stopped: the host it streamed from did not get its own copy. */
+class UpstreamFailed extends Error {
+  constructor(host: string) {
+    super(`${host}'s own copy did not arrive`);
+    this.name = 'UpstreamFailed';
+  }
 }

@@ -26,7 +26,7 @@ export function sshRoutes(peers: ReadonlyMap<string, RelayPeer>, runId: string, 
     },
     upload: (host, b, signal, onProgress) =>
       laptopSlot(() => peer(host).remote.upload(b.bundle.path, b.remotePath, { sha256: b.bundle.sha256, size: b.bundle.size, mode: 0o644, signal, onProgress })),
-    relay: (from, to, b, signal, onProgress) => relayBundle(peer(from), peer(to), b, runId, signal, onProgress),
+    relay: (from, to, b, signal, onProgress, stream) => relayBundle(peer(from), peer(to), b, runId, signal, onProgress, stream),
     canSend: (host) => canSend(peer(host)),
     canReceive: (host) => canReceive(peer(host)),
   };

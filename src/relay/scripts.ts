@@ -111,18 +111,38 @@ export function authorizeEnv(p: { user: string; options: string; publicKey: stri
 /** Step 2, on the source: the private key on stdin. */
 export const sendScript = `umask 077
 mkdir -p "$KF_DIR"
-key="$KF_DIR/id-$KF_TID"; kh="$KF_DIR/known_hosts-$KF_TID"; pid="$KF_DIR/pid-$KF_TID"
-trap 'rm -f "$key" "$kh" "$pid"' EXIT
+key="$KF_DIR/id-$KF_TID"; kh="$KF_DIR/known_hosts-$KF_TID"; pid="$KF_DIR/pid-$KF_TID"; fifo="$KF_DIR/fifo-$KF_TID"
+trap 'rm -f "$key" "$kh" "$pid" "$fifo"' EXIT
 cat >"$key"
 printf '%s\\n' "$KF_KNOWN_HOSTS" >"$kh"
 command -v ssh >/dev/null || { echo "no OpenSSH client (ssh) on this host" >&2; exit 127; }
-[ "$(stat -c %s "$KF_SRC" 2>/dev/null)" = "$KF_SIZE" ] || { echo "no complete copy of $KF_SRC here" >&2; exit ${EXIT_NO_SOURCE}; }
-ssh -F /dev/null -T -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \\
-  -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$kh" -o GlobalKnownHostsFile=/dev/null \\
-  -o HostKeyAlias=kubeforge-peer -o HostKeyAlgorithms="$KF_ALGORITHMS" -o ClearAllForwardings=yes \\
-  -o Ciphers=aes128-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-ctr \\
-  -o ConnectTimeout=10 -o ServerAliveInterval=3 -o ServerAliveCountMax=3 -o LogLevel=ERROR \\
-  -p "$KF_PORT" -l "$KF_USER" -- "$KF_ADDRESS" <"$KF_SRC" &
+# The complete copy, or (cut-through) the one still arriving, once its first bytes are there.
+src=; n=0
+while [ -z "$src" ]; do
+  if [ "$(stat -c %s "$KF_SRC" 2>/dev/null)" = "$KF_SIZE" ]; then src=$KF_SRC
+  elif [ -n "$KF_STREAM_FROM" ] && [ -e "$KF_STREAM_FROM" ]; then src=$KF_STREAM_FROM
+  else
+    n=$((n + 1)); [ "$n" -le 300 ] || { echo "no copy of $KF_SRC here" >&2; exit ${EXIT_NO_SOURCE}; }
+    sleep 0.1
+  fi
+done
+send() {
+  ssh -F /dev/null -T -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \\
+    -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$kh" -o GlobalKnownHostsFile=/dev/null \\
+    -o HostKeyAlias=kubeforge-peer -o HostKeyAlgorithms="$KF_ALGORITHMS" -o ClearAllForwardings=yes \\
+    -o Ciphers=aes128-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-ctr \\
+    -o ConnectTimeout=10 -o ServerAliveInterval=3 -o ServerAliveCountMax=3 -o LogLevel=ERROR \\
+    -p "$KF_PORT" -l "$KF_USER" -- "$KF_ADDRESS"
+}
+if [ "$src" = "$KF_SRC" ]; then
+  send <"$src" &
+else
+  # tail follows the file by descriptor (a rename into place does not stop it) and ends with
+  # this shell; head stops at the bundle's size.
+  mkfifo -m 600 "$fifo"
+  tail -c +1 -f -s 0.1 --pid=$$ -- "$src" >"$fifo" 2>/dev/null &
+  head -c "$KF_SIZE" <"$fifo" | send &
+fi
 echo $! >"$pid"
 rc=0
 wait $! || rc=$?
@@ -132,6 +152,8 @@ export interface SendParams {
   runId: string;
   transferId: string;
   source: string;
+  /** The source's copy is still arriving here: read it as it grows (cut-through). */
+  streamFrom?: string;
   size: number;
   target: { address: string; port: number; user: string; keyType: string; keyBlob: Buffer };
 }
@@ -142,6 +164,7 @@ export function sendEnv(p: SendParams): Record<string, string> {
     KF_DIR: `${RELAY_KEY_DIR}/${p.runId}`,
     KF_TID: p.transferId,
     KF_SRC: p.source,
+    KF_STREAM_FROM: p.streamFrom ?? '',
     KF_SIZE: String(p.size),
     // With HostKeyAlias, some OpenSSH versions still add a non-default port to the name.
     KF_KNOWN_HOSTS: `kubeforge-peer ${key}\n[kubeforge-peer]:${p.target.port} ${key}`,

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Host } from '../model.js';
 import type { PlannedBundle } from '../playbook/plan.js';
+import type { StreamHooks } from './router.js';
 import { tailLines, type Remote } from '../run/remote.js';
 import {
   authorizedOptions,
@@ -67,6 +68,7 @@ export async function relayBundle(
   runId: string,
   signal: AbortSignal,
   onProgress: (sent: number, total: number) => void,
+  stream: StreamHooks = { onStaging: () => {} },
 ): Promise<void> {
   const hostKey = target.remote.hostKey;
   if (!hostKey) throw new RelayError(`${target.host.name}: no verified host key to pin`, false);
@@ -83,6 +85,8 @@ export async function relayBundle(
   let delivered = false;
   try {
     if (authorized.code !== 0) throw new RelayError(`${target.host.name}: cannot authorize the transfer: ${tailLines(authorized.stderr)}`, false);
+    // From here the target's copy grows in order at paths.staged: others may stream from it.
+    stream.onStaging(paths.staged);
 
     // The transfer, watched from the target: progress, and a stall ends it.
     const transfer = new AbortController();
@@ -114,6 +118,7 @@ export async function relayBundle(
           runId,
           transferId,
           source: b.remotePath,
+          ...(stream.from ? { streamFrom: stream.from } : {}),
           size: b.bundle.size,
           target: { address: target.host.internalAddress || target.host.address, port: target.host.ssh.port, user, keyType: hostKey.keyType, keyBlob: hostKey.keyBlob },
         }),

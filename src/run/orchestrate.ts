@@ -369,6 +369,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       enabled: opts.relay ?? cluster.relay.enabled,
       fanout: RELAY_FANOUT,
       maxSourceFailures: 2,
+      seedGatherMs: 100,
     });
     const hosts = [
       ...done,
