@@ -33,7 +33,7 @@
 //
 // Needs root, pssh and ansible-core (scripts/setup-machine.sh installs them). Run:
 //   npm run bench                      the full set (20–40 minutes)
-//   npm run bench -- --quick           4 hosts, one repetition, no 100/200: 1–2 minutes (CI runs it)
+//   npm run bench -- --quick           4 hosts, one repetition, no 100/200, shaped at 1 Gbit/s: about a minute (CI runs it)
 //   npm run bench -- --hosts 10        N=10 instead of 50 (the shaped runs use min(N, 20))
 // It exits non-zero when a tool's run fails, never because of a timing.
 import { spawn } from 'node:child_process';
@@ -55,7 +55,6 @@ const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const REMOTE_TARBALL = '/var/tmp/kf-bench-containerd.tar.gz';
 /** A fleet holds at most 61 hosts; 50 a fleet keeps 200 hosts within the harness's 4 slots. */
 const HOSTS_PER_FLEET = 50;
-const SHAPED_RATE_BITS = 100e6;
 const SLOT_WAIT_MS = 10 * 60_000;
 /** kubeforge alone at these sizes: peak RSS of a cold run; the converged rerun at the largest. */
 const SCALE = [100, 200];
@@ -72,6 +71,8 @@ interface Options {
   reps: number;
   scale: number[];
   firstOutputRuns: number;
+  /** The shaped uplink's rate (quick mode shapes at 1 Gbit/s so it fits in a minute). */
+  shapedMbit: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -88,6 +89,7 @@ function parseOptions(argv: string[]): Options {
     reps: quick ? 1 : 3,
     scale: quick ? [] : SCALE,
     firstOutputRuns: quick ? 3 : 5,
+    shapedMbit: quick ? 1000 : 100,
   };
 }
 
@@ -555,21 +557,21 @@ async function firstOutput(stage: Stage, opts: Options, figures: Figures): Promi
   figures.firstOutputHosts = stage.hosts.length;
 }
 
-async function shapeUplink(bridge: string): Promise<void> {
-  await run('tc', ['qdisc', 'replace', 'dev', bridge, 'root', 'tbf', 'rate', '100mbit', 'burst', '256kbit', 'latency', '400ms']);
+async function shapeUplink(bridge: string, mbit: number): Promise<void> {
+  await run('tc', ['qdisc', 'replace', 'dev', bridge, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', `${Math.max(256, mbit * 3)}kbit`, 'latency', '400ms']);
 }
 
 async function unshapeUplink(bridge: string): Promise<void> {
   await run('tc', ['qdisc', 'del', 'dev', bridge, 'root'], { allowFail: true });
 }
 
-/** Cold runs with this machine's uplink into the fleet limited to 100 Mbit/s. */
-async function shaped(stage: Stage, runner: Runner, figures: Figures): Promise<void> {
+/** Cold runs with this machine's uplink into the fleet limited to opts.shapedMbit. */
+async function shaped(stage: Stage, runner: Runner, figures: Figures, mbit: number): Promise<void> {
   const bridge = stage.bridges[0]!;
   const kfRuns: Array<[string, string[] | undefined]> = figures.relay
     ? [['kubeforge, relay on (default)', []], ['kubeforge --relay off', ['--relay', 'off']]]
     : [['kubeforge, relay on (default)', undefined], ['kubeforge --relay off', undefined], ['kubeforge (no --relay in this build)', []]];
-  await shapeUplink(bridge);
+  await shapeUplink(bridge, mbit);
   try {
     for (const [label, extra] of kfRuns) {
       if (!extra) {
@@ -577,10 +579,10 @@ async function shaped(stage: Stage, runner: Runner, figures: Figures): Promise<v
         continue;
       }
       await resetCold(stage.hosts, runner.bundle.files);
-      figures.shaped.push({ label, result: await runTool('kubeforge', stage, runner, 'cold, shaped 100 Mbit/s', extra) });
+      figures.shaped.push({ label, result: await runTool('kubeforge', stage, runner, `cold, shaped ${mbit} Mbit/s`, extra) });
     }
     await resetCold(stage.hosts, runner.bundle.files);
-    figures.shaped.push({ label: 'parallel-scp + parallel-ssh', result: await runTool('pssh', stage, runner, 'cold, shaped 100 Mbit/s') });
+    figures.shaped.push({ label: 'parallel-scp + parallel-ssh', result: await runTool('pssh', stage, runner, `cold, shaped ${mbit} Mbit/s`) });
   } finally {
     await unshapeUplink(bridge);
   }
@@ -667,8 +669,9 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
   ]);
 
   const sn = opts.shapedHosts;
-  const floorN = (sn * bundle.size * 8) / SHAPED_RATE_BITS;
-  const floor1 = (bundle.size * 8) / SHAPED_RATE_BITS;
+  const rateBits = opts.shapedMbit * 1e6;
+  const floorN = (sn * bundle.size * 8) / rateBits;
+  const floor1 = (bundle.size * 8) / rateBits;
   const psshShaped = figures.shaped.find((s) => s.label.startsWith('parallel-scp'))?.result;
   const shapedRows: string[][] = [['run (cold)', 's', 'laptop bytes sent', '× bundle', 'pssh / this', 'target', '']];
   for (const s of figures.shaped) {
@@ -685,8 +688,8 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
       isRelay ? '≥ 10× faster than pssh, bytes ≤ 2× bundle' : '', isRelay ? met(speedup >= 10 && times <= 2) : '',
     ]);
   }
-  shapedRows.push([`floor: ${sn} × bundle / 100 Mbit/s`, secs(floorN), `${((sn * bundle.size) / MiB).toFixed(1)} MiB`, String(sn), '', '', '']);
-  shapedRows.push(['floor: 1 × bundle / 100 Mbit/s', secs(floor1), `${(bundle.size / MiB).toFixed(1)} MiB`, '1', '', '', '']);
+  shapedRows.push([`floor: ${sn} × bundle / ${opts.shapedMbit} Mbit/s`, secs(floorN), `${((sn * bundle.size) / MiB).toFixed(1)} MiB`, String(sn), '', '', '']);
+  shapedRows.push([`floor: 1 × bundle / ${opts.shapedMbit} Mbit/s`, secs(floor1), `${(bundle.size / MiB).toFixed(1)} MiB`, '1', '', '', '']);
 
   console.log('');
   console.log(`== containerd stage: kubeforge vs parallel-scp+ssh vs Ansible ${opts.quick ? '(--quick) ' : ''}==`);
@@ -696,7 +699,7 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
   console.log('');
   console.log(formatTable(rows));
   console.log('');
-  console.log(`shaped: this machine's uplink into the fleet bridge at 100 Mbit/s (tbf), ${sn} hosts`);
+  console.log(`shaped: this machine's uplink into the fleet bridge at ${opts.shapedMbit} Mbit/s (tbf), ${sn} hosts`);
   console.log(formatTable(shapedRows));
   console.log('');
 }
@@ -743,7 +746,7 @@ async function main(): Promise<void> {
 
     const small = await stageOf(Math.min(4, opts.hosts), 'first-output');
     await coldAndRerun(await stageOf(opts.hosts, `n-${opts.hosts}`), runner, opts, figures, () => firstOutput(small, opts, figures));
-    await shaped(await stageOf(opts.shapedHosts, `shaped-${opts.shapedHosts}`), runner, figures);
+    await shaped(await stageOf(opts.shapedHosts, `shaped-${opts.shapedHosts}`), runner, figures, opts.shapedMbit);
     await resetCold(hosts.all, bundle.files); // frees the hosts' memory before more hosts start
     await scale(hosts, runner, opts, figures, root, fixture);
     report = () => printTable(figures, opts, bundle);
