@@ -61,7 +61,8 @@ describe('relay scripts on a real shell', () => {
     fs.mkdirSync(path.join(dir!, '.ssh'), { recursive: true });
     fs.writeFileSync(path.join(dir!, '.ssh', 'authorized_keys'), 'ssh-ed25519 AAAAuser operator@laptop', { mode: 0o600 });
     const env = authorizeEnv({ user: os.userInfo().username, options: 'from="10.0.0.2",restrict,command="true"', publicKey: 'ssh-ed25519 AAAAx kubeforge-relay:r1:t1' });
-    sh(authorizeScript, env);
+    sh(authorizeScript, { ...env, KF_RELAY_LINES: path.join(dir!, 'relay-authorized') });
+    expect(fs.existsSync(path.join(dir!, 'relay-authorized'))).toBe(true);
     const lines = ak().split('\n').filter(Boolean);
     expect(lines[0]).toBe('ssh-ed25519 AAAAuser operator@laptop');
     expect(lines[1]).toMatch(/^from="10\.0\.0\.2",restrict,command="true",expiry-time="\d{12}" ssh-ed25519 AAAAx kubeforge-relay:r1:t1$/);
@@ -77,7 +78,8 @@ describe('relay scripts on a real shell', () => {
     const file = path.join(dir, '.ssh', 'authorized_keys');
     fs.writeFileSync(file, ['ssh-ed25519 AAAAuser me', 'restrict ssh-ed25519 AAAAold kubeforge-relay:r1:t1', 'restrict ssh-ed25519 AAAAnow kubeforge-relay:r2:t9', 'ssh-rsa AAAAother you'].join('\n'), { mode: 0o640 });
     // The directories a host keeps relay traces in, here inside the scratch dir.
-    const scratch = (keep: string | undefined) => ({ ...sweepEnv(os.userInfo().username, keep), KF_RELAY_KEYS: path.join(dir!, 'keys'), KF_RELAY_STAGE: path.join(dir!, 'stage-'), KF_RELAY_BUNDLES: path.join(dir!, 'bundles') });
+    const scratch = (keep: string | undefined) => ({ ...sweepEnv(os.userInfo().username, keep), KF_RELAY_KEYS: path.join(dir!, 'keys'), KF_RELAY_STAGE: path.join(dir!, 'stage-'), KF_RELAY_BUNDLES: path.join(dir!, 'bundles'), KF_RELAY_LINES: path.join(dir!, 'relay-authorized') });
+    fs.writeFileSync(path.join(dir, 'relay-authorized'), '');
     fs.mkdirSync(path.join(dir, 'keys', 'r1'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'keys', 'r2'), { recursive: true });
     fs.mkdirSync(path.join(dir, 'stage-r1'));
@@ -94,6 +96,8 @@ describe('relay scripts on a real shell', () => {
     sh(sweepScript, scratch(undefined));
     expect(fs.readFileSync(file, 'utf8')).toBe('ssh-ed25519 AAAAuser me\nssh-rsa AAAAother you\n');
     expect(fs.existsSync(path.join(dir, 'keys'))).toBe(false);
+    // No relay line left: the marker goes, and the next sweep does not look at the file.
+    expect(fs.existsSync(path.join(dir, 'relay-authorized'))).toBe(false);
     expect(fs.readdirSync(path.join(dir, 'bundles'))).toEqual(['b']);
   });
 
@@ -102,14 +106,15 @@ describe('relay scripts on a real shell', () => {
     const { spawn } = await import('node:child_process');
     dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'kf-relay-sh-'));
     // Writers as sshd's forced command runs them, their stdin a pipe nobody ever closes.
-    const writer = (name: string) => spawn('dd', [`of=${path.join(dir!, name)}`, 'bs=1M', 'status=none'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    fs.mkdirSync(path.join(dir, 'bundles'));
+    const writer = (name: string) => spawn('dd', [`of=${path.join(dir!, 'bundles', name)}`, 'bs=1M', 'status=none'], { stdio: ['pipe', 'ignore', 'ignore'] });
     const stale = writer('.b.kubeforge-relay-r1-t1.tmp');
     const current = writer('.b.kubeforge-relay-r2-t2.tmp');
     const exited = (p: ReturnType<typeof spawn>) => new Promise<string | null>((r) => p.once('exit', (_c, sig) => r(sig)));
     const staleExit = exited(stale);
     try {
       await new Promise((r) => setTimeout(r, 200));
-      sh(sweepScript, { ...sweepEnv(os.userInfo().username, 'r2'), KF_RELAY_KEYS: path.join(dir, 'keys'), KF_RELAY_STAGE: path.join(dir, 'stage-'), KF_RELAY_BUNDLES: path.join(dir, 'bundles') });
+      sh(sweepScript, { ...sweepEnv(os.userInfo().username, 'r2'), KF_RELAY_KEYS: path.join(dir, 'keys'), KF_RELAY_STAGE: path.join(dir, 'stage-'), KF_RELAY_BUNDLES: path.join(dir, 'bundles'), KF_RELAY_LINES: path.join(dir, 'relay-authorized') });
       expect(await staleExit).toBe('SIGKILL');
       expect(current.exitCode).toBeNull();
       expect(current.signalCode).toBeNull();

@@ -17,6 +17,11 @@ import { REMOTE_BUNDLE_DIR, REMOTE_STATE_DIR } from '../playbook/plan.js';
 
 /** Where a source host keeps a run's transfer keys (root-only). */
 export const RELAY_KEY_DIR = `${REMOTE_STATE_DIR}/relay`;
+/**
+ * Present while the login user's authorized_keys may hold relay lines: the sweep at every run's
+ * start looks there only then (a converged rerun forks nothing for it).
+ */
+export const RELAY_LINES_MARKER = `${REMOTE_STATE_DIR}/relay-authorized`;
 /** Where a non-root login user's relayed copies are staged before root moves them. */
 export const RELAY_STAGE_PREFIX = '/var/tmp/kubeforge-relay-';
 /** The comment every relay key carries in authorized_keys: `kubeforge-relay:<run>:<transfer>`. */
@@ -100,12 +105,13 @@ if [ ! -e "$ak" ]; then install -m 600 -o "$KF_USER" -g "$grp" /dev/null "$ak"; 
 if [ -n "$KF_STAGE_DIR" ]; then install -d -m 700 -o "$KF_USER" -g "$grp" "$KF_STAGE_DIR"; fi
 # A last line without its newline would swallow ours.
 if [ -s "$ak" ] && [ -n "$(tail -c 1 "$ak")" ]; then echo >>"$ak"; fi
+touch "$KF_RELAY_LINES"
 opts=$KF_OPTIONS
 exp=$(date -d "@$(( $(date +%s) + KF_TTL ))" +%Y%m%d%H%M 2>/dev/null) && opts="$opts,expiry-time=\\"$exp\\""
 printf '%s %s\\n' "$opts" "$KF_PUBLIC_KEY" >>"$ak"`;
 
 export function authorizeEnv(p: { user: string; options: string; publicKey: string; stageDir?: string }): Record<string, string> {
-  return { KF_USER: p.user, KF_OPTIONS: p.options, KF_PUBLIC_KEY: p.publicKey, KF_STAGE_DIR: p.stageDir ?? '', KF_TTL: String(RELAY_KEY_TTL_S) };
+  return { KF_USER: p.user, KF_OPTIONS: p.options, KF_PUBLIC_KEY: p.publicKey, KF_STAGE_DIR: p.stageDir ?? '', KF_TTL: String(RELAY_KEY_TTL_S), KF_RELAY_LINES: RELAY_LINES_MARKER };
 }
 
 /** Step 2, on the source: the private key on stdin. */
@@ -205,11 +211,12 @@ export const stagedSizeScript = 'stat -c %s "$KF_STAGED" 2>/dev/null || echo 0';
  * authorized_keys lines, staged and half-verified copies.
  */
 export const sweepScript = `${KILL_WRITERS}
-if [ -n "$KF_RELAY_KEEP" ]; then kill_writers kubeforge-relay- "kubeforge-relay-$KF_RELAY_KEEP-" "kubeforge-relay-$KF_RELAY_KEEP/"; else kill_writers kubeforge-relay-; fi
+found=no
 if [ -d "$KF_RELAY_KEYS" ]; then
   for d in "$KF_RELAY_KEYS"/*; do
     [ -d "$d" ] || continue
     [ -n "$KF_RELAY_KEEP" ] && [ "\${d##*/}" = "$KF_RELAY_KEEP" ] && continue
+    found=yes
     for p in "$d"/pid-*; do
       [ -f "$p" ] || continue
       n=$(cat "$p")
@@ -223,16 +230,22 @@ fi
 for d in "$KF_RELAY_STAGE"*; do
   [ -d "$d" ] || continue
   [ -n "$KF_RELAY_KEEP" ] && [ "$d" = "$KF_RELAY_STAGE$KF_RELAY_KEEP" ] && continue
+  found=yes
   rm -rf -- "$d"
 done
 if [ -d "$KF_RELAY_BUNDLES" ]; then
   for f in "$KF_RELAY_BUNDLES"/.*.kubeforge-relay-*.tmp; do
     [ -f "$f" ] || continue
     [ -n "$KF_RELAY_KEEP" ] && case "$f" in *.kubeforge-relay-"$KF_RELAY_KEEP"-*) continue ;; esac
+    found=yes
     rm -f -- "$f"
   done
 fi
-if home=$(getent passwd "$KF_USER" | cut -d: -f6) && [ -n "$home" ]; then
+# A writer left by a broken transfer holds a staging file: only when there was one to remove.
+if [ "$found" = yes ]; then
+  if [ -n "$KF_RELAY_KEEP" ]; then kill_writers kubeforge-relay- "kubeforge-relay-$KF_RELAY_KEEP-" "kubeforge-relay-$KF_RELAY_KEEP/"; else kill_writers kubeforge-relay-; fi
+fi
+if [ -e "$KF_RELAY_LINES" ] && home=$(getent passwd "$KF_USER" | cut -d: -f6) && [ -n "$home" ]; then
   ak="$home/.ssh/authorized_keys"
   keep="${RELAY_MARK}$KF_RELAY_KEEP:"
   if [ -f "$ak" ] && grep -F -- "${RELAY_MARK}" "$ak" | grep -qvF -- "$keep"; then
@@ -243,8 +256,9 @@ if home=$(getent passwd "$KF_USER" | cut -d: -f6) && [ -n "$home" ]; then
     done <"$ak" >"$tmp"
     chown --reference="$ak" "$tmp" && chmod --reference="$ak" "$tmp" && mv -f "$tmp" "$ak"
   fi
+  [ -f "$ak" ] && grep -qF -- "${RELAY_MARK}" "$ak" || rm -f -- "$KF_RELAY_LINES"
 fi`;
 
 export function sweepEnv(user: string, keepRunId: string | undefined): Record<string, string> {
-  return { KF_USER: user, KF_RELAY_KEEP: keepRunId ?? '', KF_RELAY_KEYS: RELAY_KEY_DIR, KF_RELAY_STAGE: RELAY_STAGE_PREFIX, KF_RELAY_BUNDLES: REMOTE_BUNDLE_DIR };
+  return { KF_USER: user, KF_RELAY_KEEP: keepRunId ?? '', KF_RELAY_KEYS: RELAY_KEY_DIR, KF_RELAY_STAGE: RELAY_STAGE_PREFIX, KF_RELAY_BUNDLES: REMOTE_BUNDLE_DIR, KF_RELAY_LINES: RELAY_LINES_MARKER };
 }
