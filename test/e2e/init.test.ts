@@ -201,6 +201,7 @@ describe.skipIf(unavailable)('kubeforge init on 3 full hosts', () => {
     expect(parseYaml(await readFile(file, 'utf8'))).toEqual({
       cluster: { name: 'e2e-init' },
       ...expectedArtifacts(),
+      relay: { enabled: true },
       ssh: { user: 'root', port: 22, keyFile: '~/.ssh/id_ed25519', agent: false },
       hosts: fleet.full.map((h, i) => ({ name: h.name, address: h.address, role: i === 0 ? 'control-plane' : 'worker' })),
     });
