@@ -51,7 +51,8 @@ describe('relay scripts on a real shell', () => {
     dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'kf-relay-sh-'));
     const user = os.userInfo().username;
     const prelude = `getent() { printf '%s:x:0:0::%s:/bin/sh\\n' "${user}" "${dir}"; }\n`;
-    return execFileSync('sh', ['-eu', '-c', prelude + script], { env: { ...process.env, KF_USER: user, ...env }, encoding: 'utf8' });
+    // The lock file goes into the scratch dir too, never into this machine's /var/lib.
+    return execFileSync('sh', ['-eu', '-c', prelude + script], { env: { ...process.env, KF_USER: user, ...env, KF_AK_LOCK: path.join(dir, 'ak.lock') }, encoding: 'utf8' });
   }
 
   it('authorize adds one line with an expiry; finish removes exactly that line', async () => {
@@ -69,6 +70,47 @@ describe('relay scripts on a real shell', () => {
     sh(finishScript, finishEnv({ user: os.userInfo().username, mark: 'kubeforge-relay:r1:t1', staged: '/nonexistent', temp: '/nonexistent', dest: '/nonexistent', sha256: '0', keep: false }));
     expect(ak()).toBe('ssh-ed25519 AAAAuser operator@laptop\n');
     expect((fs.statSync(path.join(dir!, '.ssh', 'authorized_keys')).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it.each(['flock', 'a lock directory (no flock on the host)'])('a line added while another is dropped is never lost (the updates take turns with %s)', async (mode) => {
+    // Several bundles relay to one host at once: one transfer's finish rewrites authorized_keys
+    // while the next one's authorize appends to it. Without a lock the rewrite can drop the
+    // fresh line, and that relay fails with "Permission denied (publickey)".
+    const { authorizeScript, authorizeEnv, finishScript, finishEnv } = await import('./scripts.js');
+    const { spawn } = await import('node:child_process');
+    dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'kf-relay-sh-'));
+    const home = dir;
+    const user = os.userInfo().username;
+    fs.mkdirSync(path.join(home, '.ssh'), { recursive: true });
+    const file = path.join(home, '.ssh', 'authorized_keys');
+    fs.writeFileSync(file, 'ssh-ed25519 AAAAuser me\n', { mode: 0o600 });
+    const prelude = `getent() { printf '%s:x:0:0::%s:/bin/sh\\n' "${user}" "${home}"; }\n`;
+    const local: Record<string, string> = { KF_RELAY_LINES: path.join(home, 'relay-authorized'), KF_AK_LOCK: path.join(home, 'ak.lock') };
+    if (mode !== 'flock') {
+      // A PATH with every command of this machine but flock.
+      const bin = path.join(home, 'bin');
+      fs.mkdirSync(bin);
+      for (const d of ['/usr/local/bin', '/usr/bin', '/bin']) {
+        for (const name of fs.existsSync(d) ? fs.readdirSync(d) : []) {
+          if (name !== 'flock' && !fs.existsSync(path.join(bin, name))) fs.symlinkSync(path.join(d, name), path.join(bin, name));
+        }
+      }
+      local.PATH = bin;
+    }
+    const shAsync = (script: string, env: Record<string, string>) =>
+      new Promise<void>((resolve, reject) => {
+        const p = spawn('sh', ['-eu', '-c', prelude + script], { env: { ...process.env, KF_USER: user, ...env, ...local }, stdio: ['ignore', 'ignore', 'inherit'] });
+        p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sh exited ${code}`))));
+      });
+    const authorize = (t: number) => shAsync(authorizeScript, authorizeEnv({ user, options: 'restrict', publicKey: `ssh-ed25519 AAAA${t} kubeforge-relay:r1:t${t}` }));
+    const finish = (t: number) => shAsync(finishScript, finishEnv({ user, mark: `kubeforge-relay:r1:t${t}`, staged: '/nonexistent', temp: '/nonexistent', dest: '/nonexistent', sha256: '0', keep: false }));
+    await authorize(0);
+    for (let t = 1; t <= 40; t++) {
+      await Promise.all([authorize(t), finish(t - 1)]);
+      const marks = fs.readFileSync(file, 'utf8').match(/kubeforge-relay:r1:t\d+/g) ?? [];
+      expect(marks, `round ${t}`).toEqual([`kubeforge-relay:r1:t${t}`]);
+    }
+    expect(fs.readFileSync(file, 'utf8').startsWith('ssh-ed25519 AAAAuser me\n')).toBe(true);
   });
 
   it("the sweep drops other runs' lines and keeps this run's and the user's own", async () => {

@@ -22,6 +22,8 @@ export const RELAY_KEY_DIR = `${REMOTE_STATE_DIR}/relay`;
  * start looks there only then (a converged rerun forks nothing for it).
  */
 export const RELAY_LINES_MARKER = `${REMOTE_STATE_DIR}/relay-authorized`;
+/** The lock the scripts that change a login user's authorized_keys take turns on (see AK_LOCK). */
+export const AUTHORIZED_KEYS_LOCK = `${REMOTE_STATE_DIR}/relay-authorized-keys.lock`;
 /** Where a non-root login user's relayed copies are staged before root moves them. */
 export const RELAY_STAGE_PREFIX = '/var/tmp/kubeforge-relay-';
 /** The comment every relay key carries in authorized_keys: `kubeforge-relay:<run>:<transfer>`. */
@@ -38,6 +40,32 @@ const FIND_AUTHORIZED_KEYS = `home=$(getent passwd "$KF_USER" | cut -d: -f6)
 [ -n "$home" ] || { echo "no home directory for $KF_USER" >&2; exit 1; }
 grp=$(id -g "$KF_USER")
 ak="$home/.ssh/authorized_keys"`;
+
+/**
+ * ak_lock / ak_unlock: the scripts that change authorized_keys take turns. Several bundles
+ * relay to one host at once, and one transfer's finish rewrites the file (grep -v, rename)
+ * while the next one's authorize appends to it: without turns the rewrite can drop the fresh
+ * line, and that relay fails with "Permission denied (publickey)". flock (util-linux, busybox)
+ * lets go by itself when its holder dies; without it, a lock directory, taken over after 5 s,
+ * since an update takes milliseconds.
+ */
+const AK_LOCK = `ak_lock() {
+  mkdir -p "\${KF_AK_LOCK%/*}"
+  if command -v flock >/dev/null 2>&1; then
+    exec 8>>"$KF_AK_LOCK"
+    flock -w 30 8 || { echo "authorized_keys is busy: another kubeforge script holds $KF_AK_LOCK" >&2; exit 1; }
+  else
+    al_n=0
+    until mkdir "$KF_AK_LOCK.d" 2>/dev/null; do
+      al_n=$((al_n + 1))
+      if [ "$al_n" -gt 100 ]; then rm -rf -- "$KF_AK_LOCK.d"; al_n=0; fi
+      sleep 0.05
+    done
+  fi
+}
+ak_unlock() {
+  if command -v flock >/dev/null 2>&1; then exec 8>&-; else rmdir -- "$KF_AK_LOCK.d" 2>/dev/null || true; fi
+}`;
 
 /** Drops the lines holding $1 (a fixed string) from $ak, atomically, keeping its owner and mode. */
 const DROP_LINES = `drop_lines() {
@@ -100,18 +128,21 @@ export function authorizedOptions(sourceAddresses: string[], staged: string): st
 
 /** Step 1, on the target. */
 export const authorizeScript = `${FIND_AUTHORIZED_KEYS}
+${AK_LOCK}
 if [ ! -d "$home/.ssh" ]; then install -d -m 700 -o "$KF_USER" -g "$grp" "$home/.ssh"; fi
 if [ ! -e "$ak" ]; then install -m 600 -o "$KF_USER" -g "$grp" /dev/null "$ak"; fi
 if [ -n "$KF_STAGE_DIR" ]; then install -d -m 700 -o "$KF_USER" -g "$grp" "$KF_STAGE_DIR"; fi
-# A last line without its newline would swallow ours.
-if [ -s "$ak" ] && [ -n "$(tail -c 1 "$ak")" ]; then echo >>"$ak"; fi
 touch "$KF_RELAY_LINES"
 opts=$KF_OPTIONS
 exp=$(date -d "@$(( $(date +%s) + KF_TTL ))" +%Y%m%d%H%M 2>/dev/null) && opts="$opts,expiry-time=\\"$exp\\""
-printf '%s %s\\n' "$opts" "$KF_PUBLIC_KEY" >>"$ak"`;
+ak_lock
+# A last line without its newline would swallow ours.
+if [ -s "$ak" ] && [ -n "$(tail -c 1 "$ak")" ]; then echo >>"$ak"; fi
+printf '%s %s\\n' "$opts" "$KF_PUBLIC_KEY" >>"$ak"
+ak_unlock`;
 
 export function authorizeEnv(p: { user: string; options: string; publicKey: string; stageDir?: string }): Record<string, string> {
-  return { KF_USER: p.user, KF_OPTIONS: p.options, KF_PUBLIC_KEY: p.publicKey, KF_STAGE_DIR: p.stageDir ?? '', KF_TTL: String(RELAY_KEY_TTL_S), KF_RELAY_LINES: RELAY_LINES_MARKER };
+  return { KF_USER: p.user, KF_OPTIONS: p.options, KF_PUBLIC_KEY: p.publicKey, KF_STAGE_DIR: p.stageDir ?? '', KF_TTL: String(RELAY_KEY_TTL_S), KF_RELAY_LINES: RELAY_LINES_MARKER, KF_AK_LOCK: AUTHORIZED_KEYS_LOCK };
 }
 
 /** Step 2, on the source: the private key on stdin. */
@@ -188,9 +219,12 @@ export function hostKeyAlgorithms(keyType: string): string {
 
 /** Step 3, on the target: the line goes first, whatever happened; then the copy is verified and renamed. */
 export const finishScript = `${FIND_AUTHORIZED_KEYS}
+${AK_LOCK}
 ${DROP_LINES}
 ${KILL_WRITERS}
+ak_lock
 drop_lines "$KF_MARK" || true
+ak_unlock
 [ "$KF_KEEP" = yes ] || { kill_writers "of=$KF_STAGED "; rm -f "$KF_STAGED" "$KF_TEMP"; exit 0; }
 if [ "$KF_STAGED" != "$KF_TEMP" ]; then (umask 077 && cp -- "$KF_STAGED" "$KF_TEMP"); rm -f "$KF_STAGED"; fi
 actual=$(sha256sum <"$KF_TEMP")
@@ -199,7 +233,7 @@ chmod 644 "$KF_TEMP"
 mv -f -- "$KF_TEMP" "$KF_DEST"`;
 
 export function finishEnv(p: { user: string; mark: string; staged: string; temp: string; dest: string; sha256: string; keep: boolean }): Record<string, string> {
-  return { KF_USER: p.user, KF_MARK: p.mark, KF_STAGED: p.staged, KF_TEMP: p.temp, KF_DEST: p.dest, KF_SHA256: p.sha256.toLowerCase(), KF_KEEP: p.keep ? 'yes' : 'no' };
+  return { KF_USER: p.user, KF_MARK: p.mark, KF_STAGED: p.staged, KF_TEMP: p.temp, KF_DEST: p.dest, KF_SHA256: p.sha256.toLowerCase(), KF_KEEP: p.keep ? 'yes' : 'no', KF_AK_LOCK: AUTHORIZED_KEYS_LOCK };
 }
 
 /** How many bytes of the staged copy arrived so far (0 when none). */
@@ -211,6 +245,7 @@ export const stagedSizeScript = 'stat -c %s "$KF_STAGED" 2>/dev/null || echo 0';
  * authorized_keys lines, staged and half-verified copies.
  */
 export const sweepScript = `${KILL_WRITERS}
+${AK_LOCK}
 found=no
 if [ -d "$KF_RELAY_KEYS" ]; then
   for d in "$KF_RELAY_KEYS"/*; do
@@ -248,6 +283,7 @@ fi
 if [ -e "$KF_RELAY_LINES" ] && home=$(getent passwd "$KF_USER" | cut -d: -f6) && [ -n "$home" ]; then
   ak="$home/.ssh/authorized_keys"
   keep="${RELAY_MARK}$KF_RELAY_KEEP:"
+  ak_lock
   if [ -f "$ak" ] && grep -F -- "${RELAY_MARK}" "$ak" | grep -qvF -- "$keep"; then
     tmp="$ak.kubeforge-$$"
     while IFS= read -r line || [ -n "$line" ]; do
@@ -257,8 +293,9 @@ if [ -e "$KF_RELAY_LINES" ] && home=$(getent passwd "$KF_USER" | cut -d: -f6) &&
     chown --reference="$ak" "$tmp" && chmod --reference="$ak" "$tmp" && mv -f "$tmp" "$ak"
   fi
   [ -f "$ak" ] && grep -qF -- "${RELAY_MARK}" "$ak" || rm -f -- "$KF_RELAY_LINES"
+  ak_unlock
 fi`;
 
 export function sweepEnv(user: string, keepRunId: string | undefined): Record<string, string> {
-  return { KF_USER: user, KF_RELAY_KEEP: keepRunId ?? '', KF_RELAY_KEYS: RELAY_KEY_DIR, KF_RELAY_STAGE: RELAY_STAGE_PREFIX, KF_RELAY_BUNDLES: REMOTE_BUNDLE_DIR, KF_RELAY_LINES: RELAY_LINES_MARKER };
+  return { KF_USER: user, KF_RELAY_KEEP: keepRunId ?? '', KF_RELAY_KEYS: RELAY_KEY_DIR, KF_RELAY_STAGE: RELAY_STAGE_PREFIX, KF_RELAY_BUNDLES: REMOTE_BUNDLE_DIR, KF_RELAY_LINES: RELAY_LINES_MARKER, KF_AK_LOCK: AUTHORIZED_KEYS_LOCK };
 }
