@@ -109,6 +109,23 @@ describe('gather', () => {
     expect(facts.get(1)!.marker).toBe('fp-two');
   });
 
+  it('looks at every step for plan (everyStep), keeping each failing check\'s own output, and creates nothing', () => {
+    const steps = [
+      step('one', { check: 'echo one-out; echo one-err >&2; exit 2' }), // will act
+      step('two', { check: 'echo two-out; exit 1' }),
+      step('three', { verifyOnly: true, verify: 'echo fine' }),
+      step('four', { check: 'true' }),
+    ];
+    mark(steps[3]!);
+    const { facts } = gather(steps, 0, { everyStep: true });
+    expect([...facts.keys()]).toEqual([0, 1, 2, 3]);
+    expect(facts.get(0)!.probe).toMatchObject({ code: 2, stdout: 'one-out\n', stderr: 'one-err\n' });
+    expect(facts.get(1)!.probe).toMatchObject({ code: 1, stdout: 'two-out\n', stderr: '' });
+    expect(facts.get(2)!.probe).toMatchObject({ code: 0 });
+    expect(facts.get(3)).toMatchObject({ marker: 'fp-four', probe: { code: 0 } });
+    expect(fs.readdirSync(dir).sort()).toEqual(['steps']);
+  });
+
   it('keeps a failing verify\'s stdout and stderr apart, and stops there', () => {
     const steps = [
       step('v', { verifyOnly: true, verify: 'echo out-1; echo err-1 >&2; printf out-2; exit 3' }),

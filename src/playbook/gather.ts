@@ -42,6 +42,8 @@ export interface GatherRequest {
   nonce: string;
   /** Long enough for every check of the batch to run out its own timeout. */
   backstopMs: number;
+  /** A failing check's output is kept too (GatherOptions.everyStep). */
+  keepOutput: boolean;
 }
 
 export interface GatherOptions {
@@ -54,6 +56,11 @@ export interface GatherOptions {
   stepTimeoutMs?: number;
   /** Most bytes of scripts and values in one request (the command line has a limit). */
   maxBytes?: number;
+  /**
+   * For `plan`, which acts on nothing: look at every step of the request (no stop after the
+   * first that will act), and keep a failing check's output as a failing verify's is kept.
+   */
+  everyStep?: boolean;
 }
 
 /**
@@ -84,16 +91,18 @@ kf_run() {
   exec sh -euc "$2"
 }
 # kf_probe I check|verify: step I's check or verify in a subshell with only its own variables.
-# A check's output is dropped; a verify's goes to this script's stdout and stderr after a line
-# that says whose it is. False when it failed or timed out.
+# A check's output is dropped (kept when KFG_KEEP is set); a verify's goes to this script's
+# stdout and stderr between lines that say whose it is. False when it failed or timed out.
 kf_probe() {
   eval "kf_s=\$KFG_$1_S kf_t=\$KFG_$1_T kf_tcs=\$KFG_$1_TCS"
   kf_rc=0
   kf_now; kf_t0=$kf_now
-  if [ "$2" = verify ]; then
+  if [ "$2" = verify ] || [ -n "$KFG_KEEP" ]; then
     printf '\n%s output %s\n' "$KFG_NONCE" "$1"
     printf '\n%s output %s\n' "$KFG_NONCE" "$1" >&2
     (kf_env_$1; kf_unset; kf_run "$kf_t" "$kf_s") </dev/null || kf_rc=$?
+    printf '\n%s end %s\n' "$KFG_NONCE" "$1"
+    printf '\n%s end %s\n' "$KFG_NONCE" "$1" >&2
   else
     (kf_env_$1; kf_unset; kf_run "$kf_t" "$kf_s") </dev/null >/dev/null 2>&1 || kf_rc=$?
   fi
@@ -141,7 +150,7 @@ export function markerName(step: PlannedStep): string {
  */
 export function gatherRequest(steps: PlannedStep[], from: number, opts: GatherOptions): GatherRequest {
   const nonce = `kubeforge-gather-${randomBytes(8).toString('hex')}`;
-  const env: Record<string, string> = { KFG_NONCE: nonce, KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR, KF_D3: REMOTE_MARKER_DIR, ...opts.prelude?.env };
+  const env: Record<string, string> = { KFG_NONCE: nonce, KFG_KEEP: opts.everyStep ? '1' : '', KF_D1: REMOTE_STATE_DIR, KF_D2: REMOTE_BUNDLE_DIR, KF_D3: REMOTE_MARKER_DIR, ...opts.prelude?.env };
   // One variable per distinct (name, value) of the steps' environments: most steps share them.
   const values = new Map<string, string>();
   const valueVar = (name: string, value: string): string => {
@@ -213,12 +222,13 @@ export function gatherRequest(steps: PlannedStep[], from: number, opts: GatherOp
     '  kf_modes=$(stat -c "mode %a %n" -- "$@" 2>/dev/null) || true',
     '  kf_records="$kf_sums$nl$kf_modes$nl"',
     'fi',
-    `${calls.join(' && ')} || true`,
+    // Normally the host stops after the first step that will act; `plan` asks about every one.
+    opts.everyStep ? calls.map((c) => `${c} || true`).join('\n') : `${calls.join(' && ')} || true`,
     `printf '\\n%s facts\\n%s' "$KFG_NONCE" "$kf_records"`,
   ]
     .filter(Boolean)
     .join('\n');
-  return { script, env, from, count, nonce, backstopMs };
+  return { script, env, from, count, nonce, backstopMs, keepOutput: opts.everyStep === true };
 }
 
 /** Why a gather's answer could not be read. */
@@ -261,13 +271,9 @@ export function parseGather(request: GatherRequest, steps: PlannedStep[], stdout
       const n = Number(a);
       const code = b === 'timeout' ? 'timeout' : Number(b);
       const probe: ProbeResult = { code, ms: Number(c ?? 0) * 10, stdout: '', stderr: '' };
-      if (kind === 'verify' && code !== 0) {
-        // A failing verify is the last thing the host ran: its output ends both streams.
-        const boundary = `\n${request.nonce} output ${n}\n`;
-        const out = before.lastIndexOf(boundary);
-        const err = stderr.lastIndexOf(boundary);
-        probe.stdout = out >= 0 ? before.slice(out + boundary.length) : '';
-        probe.stderr = err >= 0 ? stderr.slice(err + boundary.length) : '';
+      if ((kind === 'verify' || request.keepOutput) && code !== 0) {
+        probe.stdout = between(before, request.nonce, n);
+        probe.stderr = between(stderr, request.nonce, n);
       }
       factsOf(n).probe = probe;
     }
@@ -280,6 +286,19 @@ export function parseGather(request: GatherRequest, steps: PlannedStep[], stdout
     }
   }
   return facts;
+}
+
+/**
+ * What probe n printed on one stream: from its "output" line to its "end" line, or to the end of
+ * the stream when it has none (a probe killed with the host's shell).
+ */
+function between(stream: string, nonce: string, n: number): string {
+  const start = `\n${nonce} output ${n}\n`;
+  const at = stream.lastIndexOf(start);
+  if (at < 0) return '';
+  const from = at + start.length;
+  const end = stream.indexOf(`\n${nonce} end ${n}\n`, from);
+  return end < 0 ? stream.slice(from) : stream.slice(from, end);
 }
 
 /** The step's files whose content or mode is not the plan's (missing ones included). */

@@ -5,7 +5,8 @@
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
 import type { RunEvents, StepResult, StepStatus } from '../run/outcome.js';
 import { sweepEnv, sweepScript } from '../relay/scripts.js';
-import { filesThatDiffer, GatherError, gatherRequest, markerName, parseGather, SWEEP_TEMPORARIES, type GatherOptions, type StepFacts } from './gather.js';
+import { decideStep } from './decide.js';
+import { GatherError, gatherRequest, markerName, parseGather, SWEEP_TEMPORARIES, type GatherOptions, type StepFacts } from './gather.js';
 import { REMOTE_BUNDLE_DIR, REMOTE_MARKER_DIR, REMOTE_STATE_DIR, type HostPlan, type PlannedBundle, type PlannedStep } from './plan.js';
 
 /** How a bundle reached the host: already there, sent from the laptop, or relayed from a peer. */
@@ -148,27 +149,22 @@ async function runStep(
     if (!step.verifyOnly) events.hostActivity(host, `${step.key}: checking`);
     const facts = await gather();
     const probe = facts.probe;
-    if (probe?.code === 'timeout') throw new StepTimedOut();
-    if (step.verifyOnly) {
-      if (!probe) throw new GatherError(`the host did not run the verify of ${step.key}`);
-      if (probe.code !== 0) throw commandFailed('verify', probe.code, `${probe.stdout}\n${probe.stderr}`, opts.redact);
-      return done('verified');
-    }
 
-    // Decide.
-    const changedFiles = filesThatDiffer(step, facts);
-    const checkHolds = step.check ? probe?.code === 0 : true;
-    if (facts.marker === step.fingerprint && changedFiles.length === 0 && checkHolds) {
-      return done('unchanged');
+    // Decide (decide.ts: the same decision `kubeforge plan` prints).
+    const decision = decideStep(step, facts);
+    if (decision.action === 'fail') {
+      if (decision.why === 'timeout') throw new StepTimedOut();
+      throw commandFailed('verify', decision.probe.code, `${decision.probe.stdout}\n${decision.probe.stderr}`, opts.redact);
     }
+    if (decision.action === 'verified') return done('verified');
+    if (decision.action === 'unchanged') return done('unchanged');
+    const changedFiles = decision.files;
 
     // Act, with what is left of the step's time after its check.
     timeout = AbortSignal.timeout(Math.max(1, timeoutMs - (probe?.ms ?? 0)));
     signal = AbortSignal.any([opts.signal, timeout]);
     const details: string[] = [];
-    // A bundle the host may not need at all (OS packages it already has) goes only when the check fails.
-    const bundles = step.bundlesIfNeeded && checkHolds ? [] : step.bundles;
-    for (const b of bundles) {
+    for (const b of decision.bundles) {
       events.hostActivity(host, `${step.key}: sending ${b.kind} bundle`);
       const sent = await opts.sendBundle(b, signal, (n, total, from) => events.uploadProgress(host, step.key, b.bundle.name, n, total, from));
       if (sent.relayFailed) details.push(`relay failed (${sent.relayFailed})`);
