@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Cluster, Host } from '../model.js';
 import { renderKubeadmInitConfig, renderKubeadmJoinConfig } from '../render/index.js';
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
+import { initMakesCertificateKey } from './decide.js';
 import { caCertHashFrom, certificateKeyFrom, joinCommandFrom } from './kubeadm-output.js';
 import { generateCertificateKey, generateToken, type JoinMaterial, type Redactor } from './secrets.js';
 
@@ -73,9 +74,8 @@ function lastMeaningfulLine(output: string): string {
 
 /** kubeadm init on the init host; returns what the other hosts need to join. */
 export async function initCluster(remote: Remote, host: Host, ctx: KubeadmContext): Promise<JoinMaterial> {
-  const controlPlanes = ctx.cluster.hosts.filter((h) => h.role === 'control-plane').length;
   const token = generateToken();
-  const certificateKey = controlPlanes > 1 ? generateCertificateKey() : undefined;
+  const certificateKey = initMakesCertificateKey(ctx.cluster) ? generateCertificateKey() : undefined;
   ctx.redactor.add(token, certificateKey);
   const config = renderKubeadmInitConfig(ctx.cluster, host, { token, ...(certificateKey ? { certificateKey } : {}) });
   const output = await kubeadmWithSecretConfig(remote, ctx, 'init', config, `init${certificateKey ? ' --upload-certs' : ''}`);

@@ -3,6 +3,7 @@
 import { remoteBundlePath, REMOTE_STATE_DIR } from '../playbook/plan.js';
 import type { Bundle } from '../model.js';
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
+import { addonNeedsApply } from './decide.js';
 import { ADMIN_CONF } from './kubeadm.js';
 
 export interface KubectlContext {
@@ -49,7 +50,7 @@ export async function readNetworkAddonMarker(remote: Remote, ctx: KubectlContext
  * `applied` is the marker as readNetworkAddonMarker read it (ahead, alongside other work).
  */
 export async function applyNetworkAddon(remote: Remote, manifest: Bundle, ctx: KubectlContext, applied: string): Promise<'changed' | 'unchanged'> {
-  if (applied === manifest.sha256) return 'unchanged';
+  if (!addonNeedsApply(applied, manifest)) return 'unchanged';
   // Kept with the cluster's record, not among the bundles every host holds alike.
   const remotePath = `${CLUSTER_DIR}/${remoteBundlePath(manifest).split('/').pop()}`;
   await remote.exec('umask 022; mkdir -p "$KF_DIR"', { env: { KF_DIR: CLUSTER_DIR }, signal: ctx.signal });

@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { ADMIN_CONF, initCluster, isMember, joinHost, mintJoinMaterial, readAdminConf, saveAdminConf, type KubeadmContext } from '../cluster/kubeadm.js';
+import { addonNeedsApply, initNeeded, joinMaterialFrom, joinNeeded, waitsForReady } from '../cluster/decide.js';
 import { Redactor, type JoinMaterial } from '../cluster/secrets.js';
 import { InternalError } from '../errors.js';
 import { initHost, type Cluster, type Host } from '../model.js';
@@ -111,7 +112,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   let initMaterial: JoinMaterial | undefined;
   const minted = new Map<string, Promise<JoinMaterial>>();
   const materialFor = (controlPlane: boolean): Promise<JoinMaterial> => {
-    if (initMaterial && (!controlPlane || initMaterial.certificateKey)) return Promise.resolve(initMaterial);
+    if (initMaterial && joinMaterialFrom(initMaterial, controlPlane) === 'init') return Promise.resolve(initMaterial);
     const kind = controlPlane ? 'control-plane' : 'worker';
     let p = minted.get(kind);
     if (!p) {
@@ -244,7 +245,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         try {
           // admin.conf there: initialised (read once, for both answers).
           let adminConf = await readAdminConf(remote, kctx);
-          if (adminConf === undefined) {
+          if (initNeeded(adminConf !== undefined)) {
             events.hostActivity(host.name, 'kubeadm init');
             initMaterial = await initCluster(remote, host, kctx);
             status = 'changed';
@@ -289,7 +290,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         // kubelet.conf was there at the facts and nothing on this host changed since: a member.
         const untouched = steps.every((s) => s.status === 'unchanged' || s.status === 'verified');
         const member = (untouched && reached.facts.memberOf !== undefined) || (await isMember(remote, kctx));
-        if (!member) {
+        if (joinNeeded(member)) {
           const controlPlane = host.role === 'control-plane';
           const join = async () => {
             events.hostActivity(host.name, 'kubeadm join');
@@ -303,7 +304,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       }
 
       // The node Ready (bounded): only with a network add-on can it become Ready at all.
-      if (!cluster.network || opts.waitReadyMs <= 0) return finish('ok');
+      if (!waitsForReady(cluster, opts.waitReadyMs)) return finish('ok');
       current = { key: 'cluster/ready', title: 'node Ready' };
       started = Date.now();
       events.stepStart(host.name, current.key, current.title);
