@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { ADMIN_CONF, initCluster, isMember, joinHost, mintJoinMaterial, readAdminConf, saveAdminConf, type KubeadmContext } from '../cluster/kubeadm.js';
-import { addonNeedsApply, initNeeded, joinMaterialFrom, joinNeeded, waitsForReady } from '../cluster/decide.js';
+import { initNeeded, joinMaterialFrom, joinNeeded, waitsForReady } from '../cluster/decide.js';
 import { Redactor, type JoinMaterial } from '../cluster/secrets.js';
 import { InternalError } from '../errors.js';
 import { initHost, type Cluster, type Host } from '../model.js';
