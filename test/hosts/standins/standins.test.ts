@@ -631,6 +631,78 @@ describe.skipIf(missing !== undefined)(
       expect(closed.stderr).toMatch(/^The connection to the server 127\.0\.0\.1:\d+ was refused - did you specify the right host or port\?\n$/);
     });
 
+    it('kubectl cordon, uncordon, drain and delete node as upstream: filters, eviction API, output', async () => {
+      const { host, init } = await initHost();
+      expect(init.code, init.stderr).toBe(0);
+      const owner = (kind: string, name: string) => `ownerReferences: [{apiVersion: apps/v1, kind: ${kind}, name: ${name}, uid: u-${name}, controller: true}]`;
+      host.write('etc/drain.yaml', [
+        'apiVersion: v1\nkind: Node\nmetadata: {name: w1}',
+        'apiVersion: v1\nkind: Node\nmetadata: {name: w2}',
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: apps}',
+        'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: apps}\nspec: {selector: {matchLabels: {app: agent}}, template: {metadata: {labels: {app: agent}}, spec: {containers: [{name: a, image: a}]}}}',
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: agent-w1, namespace: apps, ${owner('DaemonSet', 'agent')}}\nspec: {nodeName: w1, containers: [{name: a, image: a}]}`,
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: web-1, namespace: apps, ${owner('ReplicaSet', 'web')}}\nspec: {nodeName: w1, containers: [{name: a, image: a}]}`,
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: scratch, namespace: apps}\nspec: {nodeName: w1, volumes: [{name: tmp, emptyDir: {}}], containers: [{name: a, image: a}]}',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: static-w1, namespace: apps, annotations: {kubernetes.io/config.mirror: x}}\nspec: {nodeName: w1, containers: [{name: a, image: a}]}',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: elsewhere, namespace: apps}\nspec: {nodeName: w2, containers: [{name: a, image: a}]}',
+      ].join('\n---\n'));
+      const applied = await host.kubectl(...ADMIN, 'apply', '-f', '/etc/drain.yaml');
+      expect(applied.code, applied.stderr).toBe(0);
+      const pods = async () => (JSON.parse((await host.kubectl(...ADMIN, 'get', '--raw', '/api/v1/pods')).stdout).items as any[]).map((p) => p.metadata.name).sort();
+      const unschedulable = async (node: string) => JSON.parse((await host.kubectl(...ADMIN, 'get', 'nodes', node, '-o', 'json')).stdout).spec?.unschedulable;
+
+      expect(await host.kubectl(...ADMIN, 'cordon', 'w2')).toEqual({ code: 0, stdout: 'node/w2 cordoned\n', stderr: '' });
+      expect(await unschedulable('w2')).toBe(true);
+      expect((await host.kubectl(...ADMIN, 'cordon', 'w2')).stdout).toBe('node/w2 already cordoned\n');
+      expect(await host.kubectl(...ADMIN, 'uncordon', 'w2')).toEqual({ code: 0, stdout: 'node/w2 uncordoned\n', stderr: '' });
+      expect(await unschedulable('w2')).toBeUndefined();
+      expect(await host.kubectl(...ADMIN, 'cordon', 'nope')).toMatchObject({ code: 1, stderr: 'Error from server (NotFound): nodes "nope" not found\n' });
+
+      // Refused without each flag, naming the pods (filters.go); nothing is evicted then.
+      const bare = await host.kubectl(...ADMIN, 'drain', 'w1');
+      expect(bare.code).toBe(1);
+      expect(bare.stdout).toBe('node/w1 cordoned\n');
+      expect(bare.stderr).toContain('cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): apps/agent-w1');
+      expect(bare.stderr).toContain('cannot delete Pods with local storage (use --delete-emptydir-data to override): apps/scratch');
+      const noForce = await host.kubectl(...ADMIN, 'drain', 'w1', '--ignore-daemonsets', '--delete-emptydir-data');
+      expect(noForce.code).toBe(1);
+      expect(noForce.stdout).toBe('node/w1 already cordoned\n');
+      expect(noForce.stderr).toContain('cannot delete Pods that declare no controller (use --force to override): apps/scratch');
+      expect(noForce.stderr).not.toContain('agent-w1');
+      expect(await pods()).toEqual(['agent-w1', 'elsewhere', 'scratch', 'static-w1', 'web-1']);
+      expect((await host.kubectl(...ADMIN, 'drain', 'w1', '--bogus')).stderr).toMatch(/^error: unknown flag: --bogus/);
+      expect((await host.kubectl(...ADMIN, 'drain', 'w1', '--timeout=soon')).stderr).toMatch(/invalid argument "soon" for "--timeout" flag/);
+
+      const drained = await host.kubectl(...ADMIN, 'drain', 'w1', '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=60s');
+      expect(drained.code, drained.stderr).toBe(0);
+      expect(drained.stderr).toMatch(/^Warning: .*ignoring DaemonSet-managed Pods: apps\/agent-w1/);
+      const lines = drained.stdout.trim().split('\n');
+      expect(lines[0]).toBe('node/w1 already cordoned');
+      expect(lines.slice(1, -1).sort()).toEqual(['evicting pod apps/scratch', 'evicting pod apps/web-1', 'pod/scratch evicted', 'pod/web-1 evicted']);
+      expect(lines.at(-1)).toBe('node/w1 drained');
+      // DaemonSet and mirror pods stay, as do other nodes' pods; the evictions went through the eviction API.
+      expect(await pods()).toEqual(['agent-w1', 'elsewhere', 'static-w1']);
+      const evictions = host.log('kube-apiserver').filter((e) => String(e.path).endsWith('/eviction')).map((e) => [e.method, e.path, e.code]);
+      expect(evictions.sort()).toEqual([['POST', '/api/v1/namespaces/apps/pods/scratch/eviction', 201], ['POST', '/api/v1/namespaces/apps/pods/web-1/eviction', 201]]);
+
+      // A PodDisruptionBudget nobody computes (no disruption controller) blocks eviction, as upstream's 429.
+      host.write('etc/pdb.yaml', 'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: keep, namespace: apps}\nspec: {minAvailable: 1, selector: {matchLabels: {app: kept}}}\n---\n' +
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: kept, namespace: apps, labels: {app: kept}, ${owner('ReplicaSet', 'kept')}}\nspec: {nodeName: w2, containers: [{name: a, image: a}]}\n`);
+      expect((await host.kubectl(...ADMIN, 'apply', '-f', '/etc/pdb.yaml')).code).toBe(0);
+      const blocked = await host.kubectl(...ADMIN, 'drain', 'w2', '--force', '--timeout=1s');
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+      expect(await pods()).toContain('kept');
+
+      expect(await host.kubectl(...ADMIN, 'delete', 'node', 'w1')).toEqual({ code: 0, stdout: 'node "w1" deleted\n', stderr: '' });
+      expect(await host.kubectl(...ADMIN, 'delete', 'node', 'w1')).toMatchObject({ code: 1, stderr: 'Error from server (NotFound): nodes "w1" not found\n' });
+      expect(await host.kubectl(...ADMIN, 'delete', 'node', 'w1', '--ignore-not-found')).toEqual({ code: 0, stdout: '', stderr: '' });
+      // A list request with a field selector the API server does not know is refused, not answered unfiltered.
+      const bad = await host.kubectl(...ADMIN, 'get', '--raw', '/api/v1/pods?fieldSelector=spec.bogus%3Dx');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('field label not supported: spec.bogus');
+    });
+
     it('kubelet refuses --container-runtime=remote (removed in 1.27) and unknown flags', async () => {
       const host = await makeHost();
       const r = await host.kubelet('--container-runtime=remote');
