@@ -154,11 +154,32 @@ export async function loadFleet(slot: number): Promise<Fleet> {
   return new Fleet(JSON.parse(text) as FleetRecord);
 }
 
+/** How long a fleet waits for a slot that another process on this machine holds. */
+const SLOT_WAIT_MS = Number(process.env.KUBEFORGE_TESTHOSTS_SLOT_WAIT_MS ?? 20 * 60_000);
+
+/**
+ * A free slot, waiting while other processes (a demo, a second test run) hold them all. Slots
+ * this process holds itself are never waited for: that is a fleet a test forgot to destroy.
+ */
 async function claimSlot(): Promise<number> {
-  for (let slot = 0; slot < SLOTS; slot++) {
-    if (await tryLock(slotDir(slot))) return slot;
+  const deadline = Date.now() + SLOT_WAIT_MS;
+  let told = false;
+  for (;;) {
+    let heldHere = 0;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      if (await tryLock(slotDir(slot))) return slot;
+      const owner = await fs.readFile(path.join(slotDir(slot), 'owner.pid'), 'utf8').catch(() => '');
+      if (Number(owner.trim()) === process.pid) heldHere++;
+    }
+    if (heldHere === SLOTS || Date.now() > deadline) {
+      throw new Error(`all ${SLOTS} test fleet slots are in use (see ${FLEETS_DIR}; \`node dist/test/hosts/cli.js down --all\` frees them)`);
+    }
+    if (!told) process.stderr.write(`all ${SLOTS} test fleet slots are in use by other processes; waiting up to ${Math.round(SLOT_WAIT_MS / 60_000)} min for one\n`);
+    told = true;
+    await sleep(5_000);
+    // A holder that died while this one waited leaves its slot behind.
+    await cleanupStale();
   }
-  throw new Error(`all ${SLOTS} test fleet slots are in use (see ${FLEETS_DIR}; \`node dist/test/hosts/cli.js down --all\` frees them)`);
 }
 
 /** Free every slot whose owning process is gone: a crashed or killed earlier run. */
