@@ -66,6 +66,19 @@ program
   .action(action(async (flags) => (await import('./commands/up/index.js')).upCommand(flags)));
 
 program
+  .command('plan')
+  .description('show what `up` would change on each host and in the cluster, with diffs (secrets redacted); changes nothing')
+  .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
+  .option('--limit <hosts>', 'plan only these hosts: NAME,NAME or role=worker / role=control-plane')
+  .option('--json', 'the plan as one JSON document')
+  .option('--detailed-exitcode', 'exit 0 when nothing would change, 2 when something would, 1 on any error (as terraform plan)')
+  .option('-c, --concurrency <n>', 'hosts gathered at once', '64')
+  .option('--playbooks <dir>', 'use the playbooks in this folder instead of the shipped ones')
+  .option('--ask-sudo-password', 'ask once (hidden) for the sudo password of hosts reached as a user other than root')
+  .option('--wait <duration>', "up's --wait, for what the plan says about waiting for Ready nodes", '5m')
+  .action(action(async (flags) => (await import('./commands/plan/index.js')).planCommand(flags)));
+
+program
   .command('init [file]')
   .description('build an inventory by answering questions, checking every host as it is added (default file: inventory.yaml)')
   .option('--name <cluster>', 'cluster name')

@@ -1,8 +1,9 @@
 // `kubeforge kubeconfig`: print the cluster's admin kubeconfig (saved by `up`), or merge it into
 // $KUBECONFIG / ~/.kube/config. `up --merge-kubeconfig` uses the same merge at the end of a run.
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { InputError } from '../../errors.js';
+import { ExitCode, formatError, InputError } from '../../errors.js';
 import { peekClusterName } from '../../inventory/peek.js';
 import { showPath } from '../../inventory/problem.js';
 import type { Cluster } from '../../model.js';
@@ -44,26 +45,22 @@ export async function loadAdmin(inventory: string, server?: string): Promise<Adm
   return adminEntries(text, file, name, server);
 }
 
-export interface MergeOptions {
-  env: NodeJS.ProcessEnv;
-  home: string;
-}
-
-function homeOf(env: NodeJS.ProcessEnv): string {
-  return env.HOME || homedir();
+function targetOf(env: NodeJS.ProcessEnv): Promise<string> {
+  return resolveTarget(kubeconfigTarget(env, env.HOME || homedir()));
 }
 
 /** Reads and checks the file a merge would write, so `up --merge-kubeconfig` fails before any host is touched. */
-export async function checkMergeTarget(options: MergeOptions): Promise<string> {
-  const file = await resolveTarget(kubeconfigTarget(options.env, options.home));
-  const placeholder: AdminEntries = { names: entryNames('check'), cluster: { name: 'check' }, user: { name: 'check-admin' }, context: { name: 'check' } };
+export async function checkMergeTarget(env: NodeJS.ProcessEnv): Promise<string> {
+  const file = await targetOf(env);
+  const names = entryNames('check');
+  const placeholder: AdminEntries = { names, cluster: { name: names.cluster }, user: { name: names.user }, context: { name: names.context } };
   mergeKubeconfig(await readKubeconfig(file), file, placeholder);
   return file;
 }
 
 /** Merges the cluster's entries into the target kubeconfig; returns the lines that tell what happened. */
-export async function mergeAdmin(admin: AdminEntries, options: MergeOptions): Promise<string[]> {
-  const file = await resolveTarget(kubeconfigTarget(options.env, options.home));
+export async function mergeAdmin(admin: AdminEntries, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const file = await targetOf(env);
   const previous = await readKubeconfig(file);
   const merged = mergeKubeconfig(previous, file, admin);
   const { names } = admin;
@@ -89,9 +86,35 @@ export async function kubeconfigCommand(flags: KubeconfigFlags): Promise<number>
     process.stdout.write(standaloneKubeconfig(admin));
     return 0;
   }
-  const env = process.env;
-  for (const line of await mergeAdmin(admin, { env, home: homeOf(env) })) process.stdout.write(line + '\n');
+  for (const line of await mergeAdmin(admin, process.env)) process.stdout.write(line + '\n');
   return 0;
 }
 
-export { homeOf };
+export interface FinishedUp {
+  exitCode: number;
+  /** Where `up` saved admin.conf, when the init host got that far. */
+  kubeconfigPath: string | undefined;
+  clusterName: string;
+  inventory: string;
+}
+
+/**
+ * `up --merge-kubeconfig`, once the run is over: merges when it succeeded. A merge that fails
+ * now (the file changed during the run) makes the exit code 1; the cluster itself is up.
+ */
+export async function mergeAfterUp(run: FinishedUp, env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<number> {
+  const later = `kubeforge kubeconfig -i ${shellQuote(run.inventory)} --merge`;
+  if (run.exitCode !== 0 || run.kubeconfigPath === undefined) {
+    say(`kubeconfig: not merged, as the run did not succeed; once it does: ${later}`);
+    return run.exitCode;
+  }
+  try {
+    const admin = adminEntries(await readFile(run.kubeconfigPath, 'utf8'), run.kubeconfigPath, run.clusterName);
+    for (const line of await mergeAdmin(admin, env)) say(line);
+    return run.exitCode;
+  } catch (err) {
+    say(formatError(err));
+    say(`kubeconfig: not merged; the cluster is up: fix the cause, then ${later}`);
+    return ExitCode.hostsFailed;
+  }
+}
