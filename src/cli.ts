@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Commands and exit codes only: each command's work lives in its own module.
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { exitCodeOf, formatError } from './errors.js';
+import { fileURLToPath } from 'node:url';
+import { commanderExitCode, configureHelp } from './commands/help/index.js';
+import { detailedExitCodeOf, exitCodeOf, formatError, InputError } from './errors.js';
 
 const require = createRequire(import.meta.url);
 // dist/src/cli.js and src/cli.ts both sit two levels below package.json's folder or one.
@@ -19,11 +22,10 @@ function loadPackageJson(): { version: string } {
   return { version: '0.0.0' };
 }
 
-const program = new Command()
+export const program = new Command()
   .name('kubeforge')
   .description('Bring up a Kubernetes cluster on containerd over SSH, from one inventory file.')
-  .version(pkg.version, '-V, --version')
-  .showHelpAfterError();
+  .version(pkg.version, '-V, --version');
 
 /** Runs a command's function and turns its result or error into the exit code. */
 function action<A extends unknown[]>(fn: (...args: A) => Promise<number>) {
@@ -39,11 +41,19 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number>) {
     process.once('beforeExit', stalled);
     try {
       process.exitCode = await fn(...args);
+    } catch (err) {
+      throw withHelpHint(err, args.at(-1));
     } finally {
       finished = true;
       process.off('beforeExit', stalled);
     }
   };
+}
+
+/** A flag's InputError without a hint gets one: the command's --help (the flag errors' rule). */
+function withHelpHint(err: unknown, command: unknown): unknown {
+  if (!(err instanceof InputError) || err.hint !== undefined || !err.where.startsWith('-') || !(command instanceof Command)) return err;
+  return new InputError(err.where, err.detail, `see \`kubeforge ${command.name()} --help\``);
 }
 
 program
@@ -63,6 +73,7 @@ program
   .option('--ask-sudo-password', 'ask once (hidden) for the sudo password of hosts reached as a user other than root')
   .option('--wait <duration>', 'how long each node may take to become Ready after joining (0s: do not wait)', '5m')
   .option('--no-progress', 'no progress display, only the summary (a terminal shows a live view; CI=true and pipes get plain lines)')
+  .option('--merge-kubeconfig', "after a successful run, merge the cluster's admin kubeconfig into $KUBECONFIG or ~/.kube/config (see `kubeforge kubeconfig --merge`)")
   .action(action(async (flags) => (await import('./commands/up/index.js')).upCommand(flags)));
 
 program
@@ -114,7 +125,49 @@ program
   .option('--no-nodes', 'do not ask the cluster for its nodes (no SSH connection)')
   .action(action(async (flags) => (await import('./commands/status/index.js')).statusCommand(flags)));
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(formatError(err) + '\n');
-  process.exitCode = exitCodeOf(err);
-});
+program
+  .command('kubeconfig')
+  .description("print the cluster's admin kubeconfig (saved by `up`), or merge it into $KUBECONFIG or ~/.kube/config")
+  .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
+  .option('--merge', 'merge into the first file of $KUBECONFIG, else ~/.kube/config: cluster NAME, user NAME-admin, context NAME; other entries untouched, the previous file kept as FILE.kubeforge-backup')
+  .option('--server <url>', "the API server's URL as this machine reaches it, instead of admin.conf's")
+  .action(action(async (flags) => (await import('./commands/kubeconfig/index.js')).kubeconfigCommand(flags)));
+
+program
+  .command('completion')
+  .description('print a shell completion script: commands, options, and the inventory\'s host names for --limit')
+  .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+  .action(action(async (shell: string) => (await import('./commands/completion/index.js')).completionCommand(shell, program, pkg.version)));
+
+// Called by the completion scripts; reads the inventory file only, never connects.
+program
+  .command('__complete <what>', { hidden: true })
+  .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
+  .action(action(async (what: string, flags) => (await import('./commands/completion/index.js')).completeCommand(what, flags)));
+
+configureHelp(program);
+
+/** True when this file is the program being run, not a module imported (by a test). */
+function isMain(): boolean {
+  const invoked = process.argv[1];
+  if (!invoked) return false;
+  try {
+    return realpathSync(invoked) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  program.parseAsync(process.argv).catch((err: unknown) => {
+    // commander has written its message (with a hint) or the help already.
+    const commanderCode = commanderExitCode(err);
+    if (commanderCode !== undefined) {
+      // Under plan --detailed-exitcode, 2 means "something would change": a flag error is 1 there.
+      process.exitCode = commanderCode === 2 && process.argv.includes('--detailed-exitcode') ? detailedExitCodeOf(new InputError('flags', '')) : commanderCode;
+      return;
+    }
+    process.stderr.write(formatError(err) + '\n');
+    process.exitCode = exitCodeOf(err);
+  });
+}

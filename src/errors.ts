@@ -12,6 +12,32 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
+/**
+ * `kubeforge plan --detailed-exitcode`, as terraform's: 0 nothing would change, 2 something
+ * would, 1 an error — bad input included, so that 2 never means anything but "changes".
+ */
+export const PlanExitCode = {
+  noChanges: 0,
+  error: 1,
+  changes: 2,
+} as const;
+
+/**
+ * plan's exit code from its outcome: a host it could not plan, a preflight error or a step
+ * that would fail is an error (1); otherwise 0, or with --detailed-exitcode 2 when something
+ * would change.
+ */
+export function planExitCode(outcome: { changes: boolean; problems: boolean }, detailed: boolean): number {
+  if (outcome.problems) return PlanExitCode.error;
+  return detailed && outcome.changes ? PlanExitCode.changes : PlanExitCode.noChanges;
+}
+
+/** An error's exit code under plan --detailed-exitcode: input errors (2 elsewhere) become 1. */
+export function detailedExitCodeOf(err: unknown): number {
+  const code = exitCodeOf(err);
+  return code === ExitCode.input ? PlanExitCode.error : code;
+}
+
 /** Base class: an error we expect and can explain to a user, with an optional hint. */
 export class KubeforgeError extends Error {
   readonly exitCode: number = ExitCode.hostsFailed;

@@ -28,6 +28,12 @@ export async function isMember(remote: Remote, ctx: KubeadmContext): Promise<boo
   return r.code === 0;
 }
 
+/** kubeadm init ran on this host: its admin.conf is there (not read: it holds the admin's key). */
+export async function isInitialised(remote: Remote, signal: AbortSignal): Promise<boolean> {
+  const r = await remote.exec('test -f "$KF_CONF"', { env: { KF_CONF: ADMIN_CONF }, signal });
+  return r.code === 0;
+}
+
 /** kubeadm init wrote admin.conf: its content, or undefined when there is none (not initialised). */
 export async function readAdminConf(remote: Remote, ctx: KubeadmContext): Promise<string | undefined> {
   const r = await remote.exec(`if [ -f "$KF_CONF" ]; then cat "$KF_CONF"; else exit ${NO_ADMIN_CONF}; fi`, { env: { KF_CONF: ADMIN_CONF }, signal: ctx.signal });

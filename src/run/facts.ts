@@ -1,6 +1,7 @@
 // Facts about a host, gathered once per run in one round trip with the root-access check, and
 // handed to the preflight and the planner: nothing later re-probes what is here.
 import type { PackageFamily } from '../playbook/os-packages.js';
+import type { PlanFacts } from '../playbook/plan.js';
 import type { ExecResult, Remote } from './remote.js';
 import { rootAccessError, rootAccessFrom, type RootAccessProblem } from './root-access.js';
 
@@ -183,6 +184,11 @@ export function parseFacts(text: string): HostFacts {
     etcdDataPresent: get('etcd_data') === '1',
     swapDevices: Number(get('swap')) || 0,
   };
+}
+
+/** What the planner needs of the facts (up and plan replan each host with it). */
+export function planFactsFrom(facts: HostFacts): PlanFacts {
+  return facts.binaries.kubelet ? { kubeletPath: facts.binaries.kubelet } : {};
 }
 
 /** The host's package family, from the tools present. */

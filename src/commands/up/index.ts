@@ -6,6 +6,7 @@ import { hostsToRetry, newRunId, readState, writeRun } from '../../ledger/ledger
 import { loadPlaybooks } from '../../playbook/load.js';
 import { planCluster, planHost, parseDuration } from '../../playbook/plan.js';
 import { bundleContents } from '../../bundle/contents.js';
+import { planFactsFrom } from '../../run/facts.js';
 import { defaultKubeconfigPath, up } from '../../run/orchestrate.js';
 import type { RunEvents } from '../../run/outcome.js';
 import { sshConnector } from '../../ssh/remote.js';
@@ -152,7 +153,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       ...(maxFailures !== undefined ? { maxFailures } : {}),
       waitReadyMs,
       bundleContents: contents,
-      replan: (plan, facts) => planHost(cluster, plan.host, playbooks, { hostFacts: { ...(facts.binaries.kubelet ? { kubeletPath: facts.binaries.kubelet } : {}) } }),
+      replan: (plan, facts) => planHost(cluster, plan.host, playbooks, { hostFacts: planFactsFrom(facts) }),
     });
     closeView();
     const interrupted = controller.signal.aborted && !internal;
