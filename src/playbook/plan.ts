@@ -49,6 +49,11 @@ export interface PlannedStep {
   env: Record<string, string>;
   /** Hash of everything that defines the step on this host: a changed input means run again. */
   fingerprint: string;
+  /**
+   * `kubeforge reset`'s undo of `run` (the files are removed apart from it), with the KF_*
+   * variables it names. Not part of the fingerprint: how to undo a step does not change what it does.
+   */
+  reset?: { script: string; env: Record<string, string> };
 }
 
 export interface HostPlan {
@@ -143,7 +148,8 @@ function planStep(playbook: string, def: StepDef, ctx: TemplateContext, values: 
   // Only the variables the step's commands name: they are part of its fingerprint, and a value
   // a step does not use must not make it run again when it changes.
   const scripts = [def.check, def.run, def.verify, ...files.map((f) => f.validate)].filter((x): x is string => !!x);
-  const env = Object.fromEntries(Object.entries(stepEnv(ctx, bundles, values)).filter(([name]) => names(def, name, scripts)));
+  const allEnv = stepEnv(ctx, bundles, values);
+  const env = Object.fromEntries(Object.entries(allEnv).filter(([name]) => names(def, name, scripts)));
   const step: Omit<PlannedStep, 'fingerprint'> = {
     key: `${playbook}/${def.id}`,
     playbook,
@@ -160,7 +166,8 @@ function planStep(playbook: string, def: StepDef, ctx: TemplateContext, values: 
     timeoutMs: def.timeout ? parseDuration(def.timeout) : defaultTimeoutMs,
     env,
   };
-  return { ...step, fingerprint: fingerprintOf(step) };
+  const reset = def.reset ? { script: def.reset, env: Object.fromEntries(Object.entries(allEnv).filter(([name]) => new RegExp(`\\b${name}\\b`).test(def.reset!))) } : undefined;
+  return { ...step, fingerprint: fingerprintOf(step), ...(reset ? { reset } : {}) };
 }
 
 function plannedFile(path: string, content: string, mode: number, validate?: string): PlannedFile {

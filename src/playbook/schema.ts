@@ -41,6 +41,11 @@ export const stepSchema = z
     verify: z.string().min(1).optional(),
     verifyOnly: z.boolean().optional(),
     rollback: z.boolean().optional(),
+    /**
+     * `kubeforge reset`: undoes what `run` did beyond the step's files (which reset removes
+     * itself), e.g. the binaries a bundle put in place. Runs under `sh -eu` with the step's values.
+     */
+    reset: z.string().min(1).optional(),
     timeout: z.string().regex(DURATION_PATTERN, 'a duration like "90s", "5m" or "1m30s"').optional(),
   })
   .strict()
