@@ -126,6 +126,22 @@ program
   .action(action(async (flags) => (await import('./commands/status/index.js')).statusCommand(flags)));
 
 program
+  .command('reset')
+  .description('take hosts out of the cluster (drain, delete node) and remove what kubeforge installed on them; `up` brings them back')
+  .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
+  .option('--limit <hosts>', 'reset these hosts: NAME,NAME or role=worker / role=control-plane (not the init host while others remain)')
+  .option('--all', 'reset every host: workers first, then the other control planes, the init host last')
+  .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+  .option('--remove-images', "also remove containerd's images and data (/var/lib/containerd)")
+  .option('--drain-timeout <duration>', "how long kubectl drain may take to evict a node's pods", '5m')
+  .option('-c, --concurrency <n>', 'workers reset at once (control planes go one at a time)', '64')
+  .option('--json', 'progress and summary as JSON lines')
+  .option('--accept-new-host-keys', 'trust and record the keys of hosts not yet in known_hosts (trust on first use)')
+  .option('--ask-sudo-password', 'ask once (hidden) for the sudo password of hosts reached as a user other than root')
+  .option('--playbooks <dir>', 'the playbooks `up` used, if not the shipped ones (their steps say what to remove)')
+  .action(action(async (flags) => (await import('./commands/reset/index.js')).resetCommand(flags)));
+
+program
   .command('kubeconfig')
   .description("print the cluster's admin kubeconfig (saved by `up`), or merge it into $KUBECONFIG or ~/.kube/config")
   .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')

@@ -13,7 +13,8 @@ export interface KubectlContext {
 
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
 
-async function kubectl(remote: Remote, ctx: KubectlContext, args: string, env: Record<string, string> = {}, timeoutMs = 60_000) {
+/** kubectl on a control plane with its admin.conf: `args` names values only as "$KF_*" variables. */
+export async function kubectl(remote: Remote, ctx: KubectlContext, args: string, env: Record<string, string> = {}, timeoutMs = 60_000) {
   return remote.exec(`${PATH}\nkubectl --kubeconfig "$KF_KUBECONFIG" --request-timeout=20s ${args}`, {
     env: { KF_KUBECONFIG: ADMIN_CONF, ...env },
     signal: ctx.signal,

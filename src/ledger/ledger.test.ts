@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../run/outcome.js';
 import { OUTPUT_BOUNDS } from '../run/remote.js';
-import { boundRecord, hostsToRetry, LEDGER_TEXT_BYTES, ledgerDir, readLastRun, readState, writeRun, type RunRecord } from './ledger.js';
+import { boundRecord, hostsReset, hostsToRetry, LEDGER_TEXT_BYTES, ledgerDir, readLastRun, readState, writeRun, type RunRecord } from './ledger.js';
 
 function record(id: string, hosts: Array<[string, HostResult['status']]>, limitedTo?: string[]): RunRecord {
   return {
@@ -37,6 +37,20 @@ describe('the ledger', () => {
     expect((await readLastRun(inventory))!.id).toBe('r2');
     expect(fs.readdirSync(path.join(ledgerDir(inventory), 'runs')).sort()).toEqual(['r1.json', 'r2.json']);
     expect(fs.statSync(ledgerDir(inventory)).mode & 0o777).toBe(0o700);
+  });
+
+  it('a reset: reset hosts are not retried by up --retry-failed, nor are hosts whose reset failed; a later up takes them back', async () => {
+    const inv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kf-ledger-reset-')), 'inventory.yaml');
+    await writeRun(inv, record('u1', [['a', 'ok'], ['b', 'ok'], ['c', 'failed']]));
+    await writeRun(inv, { ...record('x1', [['a', 'reset'], ['b', 'failed']], ['a', 'b']), command: 'reset' });
+    let state = (await readState(inv))!;
+    expect(state.a).toMatchObject({ status: 'reset', command: 'reset', runId: 'x1' });
+    expect(hostsToRetry(state)).toEqual(['c']);
+    expect(hostsReset(state)).toEqual({ done: ['a'], failed: ['b'] });
+    await writeRun(inv, record('u2', [['a', 'ok'], ['b', 'ok'], ['c', 'ok']]));
+    state = (await readState(inv))!;
+    expect(hostsToRetry(state)).toEqual([]);
+    expect(hostsReset(state)).toEqual({ done: [], failed: [] });
   });
 
   it('scrubs anything shaped like a bootstrap token, and still records the run', async () => {

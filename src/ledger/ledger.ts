@@ -41,6 +41,8 @@ async function writeAtomic(file: string, content: string): Promise<void> {
 /** Per host, the outcome of the latest run that included it: what --retry-failed reads. */
 export interface HostState {
   status: HostResult['status'];
+  /** The command of that run (up, reset); absent in ledgers written before reset existed (up). */
+  command?: string;
   reason?: string;
   runId: string;
   at: string;
@@ -108,7 +110,7 @@ export async function writeRun(inventoryPath: string, record: RunRecord): Promis
   await writeAtomic(path.join(dir, 'last-run.json'), text);
   const state = (await readState(inventoryPath)) ?? {};
   for (const h of record.hosts) {
-    state[h.host] = { status: h.status, ...(h.reason ? { reason: boundText(h.reason) } : {}), runId: record.id, at: record.finishedAt };
+    state[h.host] = { status: h.status, command: record.command, ...(h.reason ? { reason: boundText(h.reason) } : {}), runId: record.id, at: record.finishedAt };
   }
   await writeAtomic(path.join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   return file;
@@ -132,11 +134,19 @@ export function readLastRun(inventoryPath: string): Promise<RunRecord | undefine
   return readLedgerFile<RunRecord>(inventoryPath, 'last-run.json');
 }
 /**
- * The hosts a `--retry-failed` run takes: those whose latest run failed, was blocked or was
- * cancelled. State merges across runs, so a limited run does not forget the other hosts.
+ * The hosts a `--retry-failed` run takes: those whose latest `up` failed, was blocked or was
+ * cancelled. State merges across runs, so a limited run does not forget the other hosts. A host
+ * whose latest run was a reset is not retried (reset on purpose, or a reset to run again: `up`
+ * would bring it back); a plain `kubeforge up` rejoins reset hosts.
  */
 export function hostsToRetry(state: LedgerState): string[] {
   return Object.entries(state)
-    .filter(([, h]) => h.status !== 'ok')
+    .filter(([, h]) => h.status !== 'ok' && h.status !== 'reset' && (h.command ?? 'up') === 'up')
     .map(([name]) => name);
+}
+
+/** Hosts whose latest run was a reset: done ('reset'), or to run again (anything else). */
+export function hostsReset(state: LedgerState): { done: string[]; failed: string[] } {
+  const resets = Object.entries(state).filter(([, h]) => h.command === 'reset');
+  return { done: resets.filter(([, h]) => h.status === 'reset').map(([n]) => n), failed: resets.filter(([, h]) => h.status !== 'reset').map(([n]) => n) };
 }

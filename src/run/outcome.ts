@@ -30,7 +30,8 @@ export interface StepResult {
   detail?: string;
 }
 
-export type HostStatus = 'ok' | 'failed' | 'blocked' | 'cancelled';
+/** reset: `kubeforge reset` took the host out of the cluster and removed what kubeforge installed. */
+export type HostStatus = 'ok' | 'failed' | 'blocked' | 'cancelled' | 'reset';
 
 export interface HostResult {
   host: string;

@@ -69,7 +69,7 @@ export function liveProgress(hostNames: string[], out: NodeJS.WriteStream, opts:
     hostEnd: (r) => {
       const h = host(r.host);
       if (!h) return;
-      h.status = r.status;
+      h.status = r.status === 'reset' ? 'ok' : r.status; // reset: done, as far as this view goes
       h.text = r.status === 'ok' ? 'done' : (r.reason ?? r.status);
     },
   };

@@ -44,7 +44,7 @@ export function summaryTable(results: HostResult[]): string {
   const rows = results.map((h) => {
     const counts = countSteps(h);
     const node = h.node ? (h.node.ready ? 'Ready' : 'NotReady') : '-';
-    return [h.host, h.role, h.status === 'ok' ? 'ok' : h.status.toUpperCase(), ...(withNode ? [node] : []), counts, h.reason ?? ''];
+    return [h.host, h.role, h.status === 'ok' || h.status === 'reset' ? h.status : h.status.toUpperCase(), ...(withNode ? [node] : []), counts, h.reason ?? ''];
   });
   const header = ['HOST', 'ROLE', 'STATUS', ...(withNode ? ['NODE'] : []), 'STEPS', 'REASON'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => (r[i] ?? '').length)));

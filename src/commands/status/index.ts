@@ -1,7 +1,7 @@
 // `kubeforge status`: the last run's table, from the ledger.
 import path from 'node:path';
 import { InputError } from '../../errors.js';
-import { readLastRun, readState } from '../../ledger/ledger.js';
+import { hostsReset, hostsToRetry, readLastRun, readState } from '../../ledger/ledger.js';
 import { summaryTable } from '../../ui/plain.js';
 import { loadInventory } from '../../inventory/index.js';
 import { initHost } from '../../model.js';
@@ -53,11 +53,12 @@ export async function statusCommand(flags: { inventory: string; json?: boolean; 
     `${last.interrupted ? 'interrupted' : last.exitCode === 0 ? 'ok' : 'failed'}, ${(last.durationMs / 1000).toFixed(1)} s, finished ${last.finishedAt}`);
   out('');
   out(summaryTable(last.hosts));
-  const failing = Object.entries(state).filter(([, h]) => h.status !== 'ok');
-  if (failing.length) {
-    out('');
-    out(`hosts to retry (kubeforge up --retry-failed): ${failing.map(([n]) => n).join(', ')}`);
-  }
+  const failing = hostsToRetry(state);
+  const resets = hostsReset(state);
+  if (failing.length || resets.done.length || resets.failed.length) out('');
+  if (failing.length) out(`hosts to retry (kubeforge up --retry-failed): ${failing.join(', ')}`);
+  if (resets.done.length) out(`hosts reset (a plain kubeforge up brings them back): ${resets.done.join(', ')}`);
+  if (resets.failed.length) out(`hosts whose reset did not finish (run it again: kubeforge reset --limit ${resets.failed.join(',')}): ${resets.failed.join(', ')}`);
   if (live) out(`\n${nodesTable(live)}`);
   if (last.kubeconfigPath) out(`\nkubeconfig: ${last.kubeconfigPath}`);
   return 0;
