@@ -33,6 +33,24 @@ export interface SshSettings {
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
+  /** Bastions to tunnel through, the first dialled from here (ProxyJump); absent: connect directly. */
+  proxyJump?: JumpHost[];
+}
+
+/** One bastion of a ProxyJump chain, with the settings it is reached and authenticated with. */
+export interface JumpHost {
+  /** user@host:port as written (before HostName): how messages name the bastion. */
+  label: string;
+  /** Address to dial, or to ask the previous hop to connect to (HostName when the ssh config gives one). */
+  address: string;
+  /** Its own login, keys, known_hosts and timeouts; never a proxyJump of its own. */
+  ssh: Omit<SshSettings, 'proxyJump'>;
+}
+
+/** Where one effective SSH setting of a host came from, e.g. "inventory hosts[0].ssh.user", "ssh config /home/me/.ssh/config:12", "default". */
+export interface SettingSource {
+  value: string;
+  from: string;
 }
 
 export interface Host {
@@ -45,6 +63,8 @@ export interface Host {
   labels: Record<string, string>;
   /** Address the kubelet / API server advertises; defaults to `address`. */
   internalAddress: string;
+  /** Where each SSH setting (address, user, port, keyFile, proxyJump, …) came from, for `up -v` and --json. */
+  sshSources?: Record<string, SettingSource>;
 }
 
 /** A file on the laptop that is uploaded to hosts, identified by its content hash. */

@@ -113,6 +113,12 @@ describe('resolveInventory', () => {
         connectTimeoutMs: 10_000,
         keepaliveIntervalMs: 5_000,
       },
+      sshSources: expect.objectContaining({
+        address: { value: '10.0.0.11', from: 'inventory hosts[1].address' },
+        user: { value: 'root', from: 'default' },
+        keyFile: { value: join(fixture.dir, 'keys', 'id_ed25519'), from: 'inventory ssh.keyFile' },
+        proxyJump: { value: 'none', from: 'default' },
+      }),
     });
   });
 

@@ -6,10 +6,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { AddonManifestError, analyzeAddonManifest, type AddonManifest } from '../cluster/addon-manifest.js';
 import { kubeadmPauseImage } from '../cluster/kubeadm-images.js';
-import type { Bundle, Cluster, Host, SshSettings } from '../model.js';
+import type { Bundle, Cluster, Host, JumpHost, SettingSource, SshSettings } from '../model.js';
 import { checkArtifacts } from './artifact-checks.js';
 import { formatHostPort, parseHostPort } from './address.js';
-import { parseDuration } from './duration.js';
 import { BundleFetchError, fetchBundle } from './fetch-bundle.js';
 import { privateKeyProblem, readableFileProblem } from './file-checks.js';
 import type { DigestCache } from './digest-cache.js';
@@ -18,6 +17,9 @@ import { readImageRefs } from '../bundle/image-refs.js';
 import { resolveUserPath } from './paths.js';
 import { clip, formatPath, MAX_PATH_CHARS, showPath, type Path, type Problem } from './problem.js';
 import { DEFAULTS, type BundleSource, type Inventory, type SshFields } from './schema.js';
+import { describeSource, effectiveSsh, type EffectiveSsh, type ExplicitSsh } from './effective-ssh.js';
+import { readSshConfig } from './ssh-config-file.js';
+import { formatJump } from '../ssh/proxy-jump.js';
 import { parseExactVersion, versionInFileName } from './versions.js';
 
 export interface ResolveContext {
@@ -29,6 +31,8 @@ export interface ResolveContext {
   fetch?: typeof fetch;
   /** Remembers bundle hashes between runs (each file is hashed again when it changed). */
   digests?: DigestCache;
+  /** The user running kubeforge (ssh config Match localuser, %u); the process's user by default. */
+  localUser?: string;
 }
 
 export type ResolveResult =
@@ -46,8 +50,9 @@ interface MergedSsh {
 function mergeSsh(inventory: Inventory, index: number): MergedSsh {
   const values: Record<string, unknown> = {};
   const origin: Partial<Record<SshField, Path>> = {};
+  const { configFile: _configFile, ...global } = inventory.ssh ?? {};
   const layers: [SshFields | undefined, Path][] = [
-    [inventory.ssh, ['ssh']],
+    [global, ['ssh']],
     [inventory.hosts[index]!.ssh, ['hosts', index, 'ssh']],
   ];
   for (const [fields, base] of layers) {
@@ -85,7 +90,28 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   const merged = inventory.hosts.map((_, i) => mergeSsh(inventory, i));
   await checkKeyFiles(inventory, merged, userPath, notFoundHint, errors);
   checkSecrets(inventory, merged, context.env, errors);
-  const sshSettings = merged.map((m) => sshSettingsOf(m, userPath, context.env));
+  const sshConfig = await readSshConfig(inventory.ssh?.configFile, userPath, context.home, errors);
+  const globalLayer = globalSsh(inventory);
+  const effective = inventory.hosts.map((host, i) => {
+    const result = effectiveSsh({
+      name: host.address,
+      namePath: ['hosts', i, 'address'],
+      explicit: merged[i]!,
+      ...(sshConfig ? { config: sshConfig.file } : {}),
+      home: context.home,
+      inventoryPath: userPath,
+      ...(context.localUser ? { localUser: context.localUser } : {}),
+    });
+    sshConfig?.report(result, ['hosts', i, 'address'], errors, warnings);
+    return result.settings;
+  });
+  const hops: EffectiveSsh[] = [];
+  const sshSettings = effective.map((e, i) => {
+    const settings = sshSettingsOf(e, merged[i]!.values, context.env);
+    const jumps = jumpHostsOf(e, globalLayer, sshConfig, context, userPath, ['hosts', i, 'address'], errors, warnings, hops);
+    return jumps.length > 0 ? { ...settings, proxyJump: jumps } : settings;
+  });
+  await checkConfigKeyFiles([...effective, ...hops], notFoundHint, errors);
   sshSettings.forEach((ssh, i) => checkCredentials(inventory, i, ssh, merged[i]!, errors));
   await checkKnownHosts(merged, sshSettings, warnings);
 
@@ -107,11 +133,13 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
 
   const hosts: Host[] = inventory.hosts.map((host, i) => ({
     name: host.name,
-    address: host.address,
+    // An ssh config alias is dialled, and known to peers, by its HostName.
+    address: effective[i]!.address.value,
     role: host.role,
     ssh: sshSettings[i]!,
     labels: host.labels ?? {},
-    internalAddress: host.internalAddress ?? host.address,
+    internalAddress: host.internalAddress ?? effective[i]!.address.value,
+    sshSources: sshSources(effective[i]!, sshSettings[i]!),
   }));
   const initHost = hosts.find((h) => h.role === 'control-plane')!;
   const endpoint = inventory.kubernetes.controlPlaneEndpoint
@@ -254,31 +282,116 @@ function checkSecrets(inventory: Inventory, merged: MergedSsh[], env: NodeJS.Pro
   }
 }
 
-function sshSettingsOf(merged: MergedSsh, userPath: (p: string) => string, env: NodeJS.ProcessEnv): SshSettings {
-  const v = merged.values;
+function sshSettingsOf(e: EffectiveSsh, v: SshFields, env: NodeJS.ProcessEnv): SshSettings {
   const secret = (name: string | undefined) => (name !== undefined && env[name] ? env[name] : undefined);
   const passphrase = secret(v.passphraseEnv);
   const password = secret(v.passwordEnv);
   const sudoPassword = secret(v.sudoPasswordEnv);
-  const agentSocket = (v.agent ?? DEFAULTS.ssh.agent) && env.SSH_AUTH_SOCK ? env.SSH_AUTH_SOCK : undefined;
+  const agentSocket = e.agent.value && env.SSH_AUTH_SOCK ? env.SSH_AUTH_SOCK : undefined;
   return {
-    user: v.user ?? DEFAULTS.ssh.user,
-    port: v.port ?? DEFAULTS.ssh.port,
-    ...(v.keyFile !== undefined ? { keyFile: userPath(v.keyFile) } : {}),
+    user: e.user.value,
+    port: e.port.value,
+    ...(e.keyFile ? { keyFile: e.keyFile.value } : {}),
     ...(passphrase !== undefined ? { passphrase } : {}),
     ...(agentSocket !== undefined ? { agentSocket } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(sudoPassword !== undefined ? { sudoPassword } : {}),
-    knownHostsFile: userPath(v.knownHostsFile ?? DEFAULTS.ssh.knownHostsFile),
-    acceptNewHostKeys: v.acceptNewHostKeys ?? DEFAULTS.ssh.acceptNewHostKeys,
-    connectTimeoutMs: parseDuration(v.connectTimeout ?? DEFAULTS.ssh.connectTimeout)!,
-    keepaliveIntervalMs: parseDuration(v.keepaliveInterval ?? DEFAULTS.ssh.keepaliveInterval)!,
+    knownHostsFile: e.knownHostsFile.value,
+    acceptNewHostKeys: e.acceptNewHostKeys.value,
+    connectTimeoutMs: e.connectTimeoutMs.value,
+    keepaliveIntervalMs: e.keepaliveIntervalMs.value,
   };
+}
+
+/** The top-level ssh section as a layer: what a bastion falls back to after its own ssh config. */
+function globalSsh(inventory: Inventory): ExplicitSsh {
+  const { configFile: _configFile, proxyJump: _proxyJump, port: _port, ...values } = inventory.ssh ?? {};
+  const origin: ExplicitSsh['origin'] = {};
+  for (const key of Object.keys(values) as (keyof SshFields)[]) origin[key] = ['ssh', key];
+  return { values, origin };
+}
+
+/**
+ * The bastions of one host's ProxyJump chain. Each hop is looked up in the ssh config by the name
+ * written in the chain; what the chain writes (user, port) wins, then the ssh config, then the
+ * inventory's top-level ssh settings (its auth, known_hosts, timeouts), then defaults.
+ */
+function jumpHostsOf(
+  e: EffectiveSsh,
+  globalLayer: ExplicitSsh,
+  sshConfig: Awaited<ReturnType<typeof readSshConfig>>,
+  context: ResolveContext,
+  userPath: (p: string) => string,
+  hostPath: Path,
+  errors: Problem[],
+  warnings: Problem[],
+  /** Each hop's effective settings are added here (their key files are checked like the hosts'). */
+  hops: EffectiveSsh[],
+): JumpHost[] {
+  const chainPath: Path = e.proxyJump.source.from === 'inventory' ? e.proxyJump.source.path : hostPath;
+  return e.proxyJump.value.map((spec) => {
+    const explicit: ExplicitSsh = {
+      values: { ...(spec.user !== undefined ? { user: spec.user } : {}), ...(spec.port !== undefined ? { port: spec.port } : {}) },
+      origin: { user: chainPath, port: chainPath },
+    };
+    const result = effectiveSsh({
+      name: spec.host,
+      namePath: chainPath,
+      explicit,
+      fallback: globalLayer,
+      ...(sshConfig ? { config: sshConfig.file } : {}),
+      home: context.home,
+      inventoryPath: userPath,
+      ...(context.localUser ? { localUser: context.localUser } : {}),
+    });
+    sshConfig?.report(result, chainPath, errors, warnings);
+    const hop = result.settings;
+    hops.push(hop);
+    return {
+      label: formatJump({ user: hop.user.value, host: spec.host, port: hop.port.value }),
+      address: hop.address.value,
+      ssh: sshSettingsOf(hop, globalLayer.values, context.env),
+    };
+  });
+}
+
+/** Per setting, its value and where it came from: what `up -v` and the --json summary show. */
+function sshSources(e: EffectiveSsh, settings: SshSettings): Record<string, SettingSource> {
+  const entry = (value: string, source: EffectiveSsh['user']['source']) => ({ value, from: describeSource(source) });
+  return {
+    address: entry(e.address.value, e.address.source),
+    user: entry(e.user.value, e.user.source),
+    port: entry(String(e.port.value), e.port.source),
+    ...(e.keyFile ? { keyFile: entry(e.keyFile.value, e.keyFile.source) } : {}),
+    agent: entry(String(e.agent.value), e.agent.source),
+    knownHostsFile: entry(e.knownHostsFile.value, e.knownHostsFile.source),
+    connectTimeout: entry(`${e.connectTimeoutMs.value} ms`, e.connectTimeoutMs.source),
+    keepaliveInterval: entry(`${e.keepaliveIntervalMs.value} ms`, e.keepaliveIntervalMs.source),
+    proxyJump: entry(settings.proxyJump?.map((j) => j.label).join(',') ?? 'none', e.proxyJump.source),
+  };
+}
+
+/** Key files named only by the ssh config: checked like the inventory's, reported at the config's line. */
+async function checkConfigKeyFiles(effective: EffectiveSsh[], notFoundHint: string, errors: Problem[]): Promise<void> {
+  const seen = new Set<string>();
+  for (const e of effective) {
+    const key = e.keyFile;
+    if (!key || key.source.from !== 'ssh-config' || seen.has(key.value)) continue;
+    seen.add(key.value);
+    const problem = await privateKeyProblem(key.value, notFoundHint);
+    if (problem) {
+      errors.push({
+        path: ['ssh'],
+        message: `ssh config ${showPath(key.source.file)}:${key.source.line}: IdentityFile: ${problem.message}`,
+        hint: problem.hint,
+      });
+    }
+  }
 }
 
 function checkCredentials(inventory: Inventory, index: number, ssh: SshSettings, merged: MergedSsh, errors: Problem[]): void {
   if (ssh.keyFile || ssh.agentSocket || merged.values.passwordEnv) return;
-  const agent = merged.values.agent ?? DEFAULTS.ssh.agent;
+  const agent = ssh.agentSocket !== undefined || (merged.values.agent ?? DEFAULTS.ssh.agent);
   errors.push({
     path: ['hosts', index],
     message: `hosts[${index}]: host ${inventory.hosts[index]!.name} has no way to log in: no keyFile, no passwordEnv, and ${

@@ -10,6 +10,7 @@ import { HOST_PATH, HTTP_URL_START, mirrorUrlProblem, SAFE_PATH_RULE } from './h
 import { DNS1123_LABEL, DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN, labelKeyProblem, labelValueProblem } from './k8s-names.js';
 import { EXACT_VERSION } from './versions.js';
 import { showValue } from './problem.js';
+import { parseProxyJump } from '../ssh/proxy-jump.js';
 
 /** Values used when the inventory leaves a field out. */
 export const DEFAULTS = {
@@ -175,6 +176,28 @@ const sshFields = z.strictObject({
     '5s',
     DEFAULTS.ssh.keepaliveInterval,
   ).optional(),
+  proxyJump: doc(
+    z.string().refine((text) => !('problem' in (parseProxyJump(text) as object)), {
+      error: (issue: IssueLike) => {
+        const parsed = parseProxyJump(String(issue.input));
+        return `${showValue(issue.input)} is not a ProxyJump: ${'problem' in parsed ? parsed.problem : ''}`;
+      },
+    }),
+    'Bastion(s) to reach the host through, as OpenSSH\'s ProxyJump: user@host:port, a chain as a,b (the first dialled from here), ' +
+      'or none to ignore a ProxyJump from the ssh config. Each bastion\'s host key is checked against known_hosts like the host\'s.',
+    'admin@bastion.example.com:22',
+  ).optional(),
+});
+
+// The top-level ssh section also says which OpenSSH client config to read.
+const globalSshFields = sshFields.extend({
+  configFile: doc(
+    localFile,
+    'OpenSSH client config read for Host/Match blocks (HostName, User, Port, IdentityFile, IdentitiesOnly, ProxyJump, ' +
+      'UserKnownHostsFile, ConnectTimeout, ServerAliveInterval); what the inventory sets explicitly wins over it. ' +
+      'none reads no file. Default: ~/.ssh/config when it exists.',
+    '~/.ssh/config',
+  ).optional(),
 });
 
 const host = z.strictObject({
@@ -322,7 +345,7 @@ export const inventorySchema = z
       }),
       'How bundles reach the hosts.',
     ).optional(),
-    ssh: doc(sshFields, 'SSH settings for every host; a host can override any of them under its own ssh key.').optional(),
+    ssh: doc(globalSshFields, 'SSH settings for every host; a host can override any of them (but configFile) under its own ssh key.').optional(),
     hosts: doc(
       z
         .array(
@@ -345,6 +368,7 @@ export const inventorySchema = z
 /** The inventory as validated, before files, the environment and cross-field defaults are applied. */
 export type Inventory = z.output<typeof inventorySchema>;
 export type SshFields = z.output<typeof sshFields>;
+export type GlobalSshFields = z.output<typeof globalSshFields>;
 export type BundleSource = z.output<typeof bundleSource>;
 
 /** JSON Schema (draft-07, what YAML language servers read) of what a user may write. */

@@ -41,7 +41,7 @@ function hashedFieldMatches(field: string, name: string): boolean {
 }
 
 /** Glob with `*` (any run, also empty) and `?` (one character); everything else is literal. */
-function globMatches(pattern: string, text: string): boolean {
+export function globMatches(pattern: string, text: string): boolean {
   // Iterative matcher with single-star backtracking: linear in practice, no regex escaping.
   let p = 0;
   let t = 0;

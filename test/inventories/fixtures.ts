@@ -108,6 +108,7 @@ export function makeInventoryFixture(): InventoryFixture {
   write(join(home, '.ssh', 'id_ed25519'), PRIVATE_KEY, 0o600);
   write(join(home, '.ssh', 'worker1_ed25519'), PRIVATE_KEY, 0o600);
   write(join(home, '.ssh', 'known_hosts'), '');
+  write(join(home, '.ssh', 'config'), '# no Host blocks: the inventories say everything\n');
 
   return {
     dir,
