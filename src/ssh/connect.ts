@@ -4,6 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
 
 // ssh2 is CommonJS: Node's ESM loader gives only its default export (vitest hides this).
@@ -14,6 +15,7 @@ import { Connection } from './connection.js';
 import { AbortError, AuthError, ConnectError, HostKeyError } from './errors.js';
 import { runCommand } from './exec.js';
 import { UnknownHostKeyError, verifyHostKey, type HostVerification } from './host-verifier.js';
+import { JumpPool, type JumpLease } from './jump-pool.js';
 
 export interface ConnectTarget {
   /** Address to dial: IP or DNS name. */
@@ -36,6 +38,19 @@ export interface ConnectOptions {
    * holds it; false: refuse, recording nothing. Asked at most once per connect().
    */
   onUnknownHostKey?(key: UnknownHostKey): Promise<boolean>;
+  /**
+   * Bastion connections shared by every host of a run (one per bastion, not one per host). A
+   * connect() given none for a host behind bastions opens its own and closes them with the host.
+   */
+  jumps?: JumpPool;
+}
+
+/** How connectOnce reaches the host: through a tunnel, and whether it is a bastion (no commands run on it). */
+interface Path {
+  sock?: Duplex;
+  bastion?: boolean;
+  /** For a host behind bastions: why the tunnel died, once it has. */
+  tunnelFailure?: () => Error | undefined;
 }
 
 export interface UnknownHostKey {
@@ -51,6 +66,11 @@ export interface UnknownHostKey {
 }
 
 const KEEPALIVE_COUNT_MAX = 3;
+/**
+ * A host behind a bastion gives up on keepalives later than the bastion does: when the path dies,
+ * the bastion's connection notices first, and the hosts behind it report that as the cause.
+ */
+const TUNNELLED_KEEPALIVE_COUNT_MAX = KEEPALIVE_COUNT_MAX + 2;
 
 /** Socket errors another attempt may not hit: the host is booting, rebooting, or the network hiccuped. */
 const RETRYABLE_CODES = new Set([
@@ -71,13 +91,56 @@ export async function connect(
   settings: SshSettings,
   options: ConnectOptions = {},
 ): Promise<Connection> {
+  const chain = settings.proxyJump ?? [];
+  if (chain.length === 0) return connectWithRetries(target, settings, options, undefined);
+  const own = options.jumps === undefined;
+  const pool = options.jumps ?? new JumpPool(connectBastion);
+  const lease = await pool.acquire(chain, target.name, options.signal);
+  try {
+    const conn = await connectWithRetries(target, settings, options, lease);
+    conn.onClosed(() => {
+      lease.release();
+      if (own) pool.closeAll();
+    });
+    return conn;
+  } catch (err) {
+    lease.release();
+    if (own) pool.closeAll();
+    throw err;
+  }
+}
+
+/** Bastion connections to share between the hosts of one run (pass as ConnectOptions.jumps). */
+export function newJumpPool(): JumpPool {
+  return new JumpPool(connectBastion);
+}
+
+/** A bastion: the same checks and retries as a host, through the previous bastion when there is one. */
+function connectBastion(target: ConnectTarget, settings: SshSettings, through: JumpLease | undefined, signal: AbortSignal | undefined): Promise<Connection> {
+  return connectWithRetries(target, settings, signal ? { signal } : {}, through, true);
+}
+
+async function connectWithRetries(
+  target: ConnectTarget,
+  settings: SshSettings,
+  options: ConnectOptions,
+  through: JumpLease | undefined,
+  bastion = false,
+): Promise<Connection> {
   const privateKey = await loadPrivateKey(target, settings);
   const retries = options.retries ?? 5;
   let approvedKey: Buffer | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      const address = await resolveAddress(target, settings, options.signal);
-      return await connectOnce({ ...target, address }, settings, privateKey, options.signal, approvedKey);
+      let address = target.host;
+      let path: Path = { bastion };
+      if (through) {
+        // The bastion dials the name itself: this machine may not resolve names of the inside.
+        path = { bastion, sock: await through.forward(target), tunnelFailure: () => through.failure() };
+      } else {
+        address = await resolveAddress(target, settings, options.signal);
+      }
+      return await connectOnce({ ...target, address }, settings, privateKey, options.signal, approvedKey, path);
     } catch (err) {
       if (err instanceof UnknownHostKeyError && options.onUnknownHostKey && approvedKey === undefined) {
         // Asked with no connection open: neither our readyTimeout nor sshd's LoginGraceTime runs
@@ -163,6 +226,7 @@ function connectOnce(
   privateKey: Buffer | undefined,
   signal: AbortSignal | undefined,
   approvedKey: Buffer | undefined,
+  path: Path,
 ): Promise<Connection> {
   return new Promise<Connection>((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError(target.name, 'connecting'));
@@ -208,7 +272,9 @@ function connectOnce(
       }
     });
     client.on('ready', () => {
-      void whoAmI(client, target, settings).then(
+      // A bastion only forwards: no command runs on it (many allow none).
+      const isRoot = path.bastion ? Promise.resolve(settings.user === 'root') : whoAmI(client, target, settings);
+      void isRoot.then(
         (isRoot) =>
           finish(() =>
             resolve(
@@ -218,6 +284,7 @@ function connectOnce(
                 isRoot,
                 ...(settings.sudoPassword !== undefined ? { sudoPassword: settings.sudoPassword } : {}),
                 ...(hostKey.acceptedKey() ? { hostKey: hostKey.acceptedKey()! } : {}),
+                ...(path.tunnelFailure ? { tunnelFailure: path.tunnelFailure } : {}),
               }),
             ),
           ),
@@ -226,7 +293,7 @@ function connectOnce(
     });
 
     try {
-      client.connect(clientConfig(target, settings, privateKey, hostKey));
+      client.connect(clientConfig(target, settings, privateKey, hostKey, path.sock));
     } catch (err) {
       fail(new ConnectError(`${target.name}: ${(err as Error).message}`, undefined, false, err));
     }
@@ -238,10 +305,10 @@ function clientConfig(
   settings: SshSettings,
   privateKey: Buffer | undefined,
   hostKey: HostVerification,
+  sock: Duplex | undefined,
 ): ConnectConfig {
   return {
-    host: target.address,
-    port: target.port,
+    ...(sock ? { sock } : { host: target.address, port: target.port }),
     username: settings.user,
     ...(privateKey ? { privateKey } : {}),
     ...(privateKey && settings.passphrase !== undefined ? { passphrase: settings.passphrase } : {}),
@@ -253,7 +320,7 @@ function clientConfig(
     // Includes the time spent in the verifier, which only reads a small file.
     readyTimeout: settings.connectTimeoutMs,
     keepaliveInterval: settings.keepaliveIntervalMs,
-    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    keepaliveCountMax: sock ? TUNNELLED_KEEPALIVE_COUNT_MAX : KEEPALIVE_COUNT_MAX,
   };
 }
 

@@ -1,6 +1,7 @@
 // One authenticated SSH connection to one host: run commands and open SFTP through it, never
 // more channels at once than the server allows.
 
+import type { Duplex } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { CommandError, ConnectError } from './errors.js';
@@ -28,6 +29,11 @@ export interface ConnectionIdentity {
   sudoPassword?: string;
   /** The host key this connection verified (type and wire-format blob). */
   hostKey?: { keyType: string; keyBlob: Buffer };
+  /**
+   * For a connection tunnelled through bastions: why the path died, once a bastion's connection
+   * has (so a lost connection is reported as that bastion's failure, not as this host's).
+   */
+  tunnelFailure?: () => Error | undefined;
 }
 
 export class Connection {
@@ -39,6 +45,8 @@ export class Connection {
   private readonly channels: LimitFunction = pLimit(CHANNEL_LIMIT);
   private closed = false;
   private lastError: Error | undefined;
+  private readonly tunnelFailure: (() => Error | undefined) | undefined;
+  private readonly closeListeners: Array<() => void> = [];
 
   constructor(
     private readonly client: Client,
@@ -49,6 +57,7 @@ export class Connection {
     this.isRoot = identity.isRoot;
     this.hostKey = identity.hostKey;
     this.sudoPassword = identity.sudoPassword;
+    this.tunnelFailure = identity.tunnelFailure;
     // ssh2 emits 'error' on the client for a dropped connection; without a listener Node would
     // crash the process. Running commands learn about it through their channel closing.
     client.on('error', (err: Error) => {
@@ -56,12 +65,41 @@ export class Connection {
     });
     client.on('close', () => {
       this.closed = true;
+      this.notifyClosed();
+    });
+  }
+
+  /** Why this connection died, when it has: its own error, or the lost connection's message. */
+  failure(): Error | undefined {
+    if (!this.closed) return undefined;
+    return this.lastError ?? new Error('the connection was closed');
+  }
+
+  /** Calls `listener` once, when the connection has closed (whoever closed it). */
+  onClosed(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  /**
+   * A TCP connection from this host to host:port, as a stream (ssh2's forwardOut: a direct-tcpip
+   * channel, what OpenSSH's ProxyJump uses). It does not count against the channel limit: a
+   * bastion carries one per host behind it, and sshd limits sessions, not forwards.
+   */
+  forward(host: string, port: number): Promise<Duplex> {
+    return new Promise<Duplex>((resolve, reject) => {
+      try {
+        this.assertOpen();
+      } catch (err) {
+        return reject(err as Error);
+      }
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
     });
   }
 
   /** Run `command` with `sh -c` on the host. Resolves with any exit code; see execOrThrow. */
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return this.channels(() => this.run(command, options, true));
+    return this.explained(this.channels(() => this.run(command, options, true)));
   }
 
   /** exec, but a non-zero exit becomes a CommandError with the end of both outputs. */
@@ -82,7 +120,7 @@ export class Connection {
 
   /** Open an SFTP session for `use` and close it afterwards; it counts against the channel limit. */
   withSftp<T>(use: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
-    return this.channels(async () => {
+    return this.explained(this.channels(async () => {
       this.assertOpen();
       const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
         this.client.sftp((err, opened) => (err ? reject(this.lostError(err)) : resolve(opened)));
@@ -92,12 +130,31 @@ export class Connection {
       } finally {
         sftp.end();
       }
-    });
+    }));
   }
 
   close(): void {
     this.closed = true;
     this.client.end();
+    this.notifyClosed();
+  }
+
+  private notifyClosed(): void {
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+
+  /**
+   * Whatever failed because the connection went away, while a bastion on its path had died
+   * first, is that bastion's failure: said once, the same way, on every host behind it.
+   */
+  private async explained<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      const tunnel = this.tunnelFailure?.();
+      if (!tunnel || !(this.closed || err instanceof ConnectError)) throw err;
+      throw new ConnectError(`${this.name}: connection lost ${tunnel.message}`, 'the bastion went away: check it, then rerun the failed hosts', false, err);
+    }
   }
 
   private run(command: string, options: ExecOptions, killable: boolean): Promise<ExecResult> {

@@ -4,8 +4,9 @@ import { posix } from 'node:path';
 import type { Host } from '../model.js';
 import type { Connector } from '../run/orchestrate.js';
 import { RemoteCommandError, tailLines, type ExecOptions, type Remote, type WriteFileOptions } from '../run/remote.js';
-import { connect } from './connect.js';
+import { connect, newJumpPool } from './connect.js';
 import type { Connection } from './connection.js';
+import { download } from './download.js';
 import { upload, writeFile } from './upload.js';
 
 /** sudo's secure_path and a login shell's PATH differ between distributions; this one is fixed. */
@@ -26,6 +27,7 @@ export function sshRemote(conn: Connection): Remote {
     ...(conn.hostKey ? { hostKey: conn.hostKey } : {}),
     exec,
     upload: (localPath, remotePath, opts) => upload(conn, localPath, remotePath, opts),
+    download: (remotePath, localPath, opts) => download(conn, remotePath, localPath, opts),
     async writeFile(remotePath, content, opts: WriteFileOptions) {
       const signal = opts.signal ? { signal: opts.signal } : {};
       if (!opts.validate && !opts.keepPrevious) {
@@ -55,10 +57,12 @@ export function sshRemote(conn: Connection): Remote {
   };
 }
 
-/** Connects to inventory hosts with their own SSH settings, retrying what a retry can fix. */
+/** Connects to inventory hosts with their own SSH settings (through their bastions), retrying what a retry can fix. */
 export function sshConnector(): Connector {
+  // One connection per bastion for all the hosts behind it; each closes with its last host.
+  const jumps = newJumpPool();
   return async (host: Host, signal: AbortSignal) => {
-    const conn = await connect({ host: host.address, port: host.ssh.port, name: host.name }, host.ssh, { signal });
+    const conn = await connect({ host: host.address, port: host.ssh.port, name: host.name }, host.ssh, { signal, jumps });
     return sshRemote(conn);
   };
 }

@@ -1,0 +1,173 @@
+// `kubeforge plan` end to end on a converged cluster of 2 full hosts (a control plane and a
+// worker, brought up by a real `up`): plan lists nothing; after a containerd setting changes in
+// the inventory it shows exactly that step on each host with the diff of config.toml; a host
+// whose key is not in known_hosts is reported, never trusted or recorded; and none of it
+// changed anything — every file kubeforge manages, the markers, the services, the ledger of
+// runs and known_hosts are the same before and after (the kubeadm stand-in logs no call but the
+// `kubeadm version` that the kubernetes/verify step asks in every gather, as up does).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildArtifacts, type Artifacts } from '../hosts/artifacts.js';
+import { startFleet, type Fleet } from '../hosts/fleet.js';
+import type { TestHost } from '../hosts/host.js';
+import { writeFleetInventory } from '../hosts/inventory.js';
+import { loadInventory } from '../../src/inventory/index.js';
+import { loadPlaybooks } from '../../src/playbook/load.js';
+import { planCluster } from '../../src/playbook/plan.js';
+import type { PlanReport } from '../../src/commands/plan/report.js';
+import { e2eUnavailableReason, kubeforge } from './support.js';
+
+const unavailable = e2eUnavailableReason();
+
+/** Where kubeforge, kubeadm and the kubelet keep what a run writes (besides the steps' own files). */
+const MANAGED_DIRS = ['/var/lib/kubeforge', '/etc/kubernetes', '/etc/containerd', '/etc/cni', '/opt/cni/bin', '/usr/local/bin', '/etc/modules-load.d', '/etc/sysctl.d', '/etc/systemd/system'];
+const SERVICES = ['containerd', 'kubelet'];
+/** Written by steps' commands rather than as files (the /etc/hosts block, swap off), and kubectl's call log. */
+const OTHER_FILES = ['/etc/hosts', '/etc/fstab', '/var/log/kubectl-standin.log'];
+
+/** The kubeadm stand-in's calls but `kubeadm version` (which the kubernetes/verify step asks in every gather, up's too). */
+async function kubeadmCalls(host: TestHost): Promise<string> {
+  const log = await host.sh('cat /var/log/kubeadm-standin.log 2>/dev/null || true');
+  const calls = log.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[] });
+  expect(calls.some((c) => c.argv[0] === 'init' || c.argv[0] === 'join'), `${host.name} kubeadm log`).toBe(true);
+  return calls.filter((c) => c.argv[0] !== 'version').map((c) => JSON.stringify(c)).join('\n');
+}
+
+/** Everything a plan could have changed on one host, as text to compare. */
+async function hostState(host: TestHost, managedFiles: string[]): Promise<string> {
+  const [files, markers, services, kubeadm] = await Promise.all([
+    // The steps' files and every file under the directories runs write to: content and mode.
+    host.sh(
+      `{ for f in ${[...managedFiles, ...OTHER_FILES].map((f) => `'${f}'`).join(' ')}; do [ -f "$f" ] && echo "$f"; done; find ${MANAGED_DIRS.join(' ')} -xdev -type f 2>/dev/null; } | sort -u | while read -r f; do printf '%s %s\\n' "$(stat -c '%a %s %Y' "$f")" "$(sha256sum "$f")"; done`,
+    ),
+    // The markers and kubeforge's state directory as a listing (names, types, sizes, times).
+    host.sh('find /var/lib/kubeforge -printf "%y %m %s %T@ %p\\n" | sort -k5'),
+    host.sh(`systemctl show -p ActiveEnterTimestamp,MainPID,NRestarts ${SERVICES.join(' ')}`),
+    kubeadmCalls(host),
+  ]);
+  expect(markers, `${host.name} has step markers`).toMatch(/\/var\/lib\/kubeforge\/steps\/containerd\.config$/m);
+  expect(services, `${host.name} services running`).toMatch(/MainPID=[1-9]/);
+  return `${files}\n--markers--\n${markers}\n--services--\n${services}\n--kubeadm--\n${kubeadm}`;
+}
+
+/** The laptop's side: the ledger (runs, last-run.json, state.json, admin.conf) and known_hosts. */
+async function localState(dir: string): Promise<string> {
+  const lines: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of (await fs.readdir(d, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else lines.push(`${path.relative(dir, p)} ${createHash('sha256').update(await fs.readFile(p)).digest('hex')}`);
+    }
+  };
+  await walk(dir);
+  return lines.join('\n');
+}
+
+describe.skipIf(unavailable)('kubeforge plan on a converged cluster of 2 full hosts', () => {
+  let fleet: Fleet;
+  let artifacts: Artifacts;
+  let dir: string;
+  let inventory: string;
+  let hosts: TestHost[];
+  let managedFiles: string[];
+  let before: { hosts: string[]; local: string };
+
+  const snapshot = async () => ({ hosts: await Promise.all(hosts.map((h) => hostState(h, managedFiles))), local: await localState(dir) });
+
+  beforeAll(async () => {
+    [fleet, artifacts] = await Promise.all([startFleet({ full: 2 }), buildArtifacts('1.30.2')]);
+    hosts = fleet.full;
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-plan-'));
+    inventory = await writeFleetInventory(fleet, dir, { artifacts, clusterName: 'plan' });
+    const up = await kubeforge(['up', '-i', inventory]);
+    expect(up.code, up.stdout + up.stderr).toBe(0);
+    // Every file the playbooks manage on these hosts, as the planner renders them.
+    const { cluster } = await loadInventory(inventory);
+    managedFiles = [...new Set(planCluster(cluster, await loadPlaybooks()).flatMap((p) => p.steps.flatMap((s) => s.files.map((f) => f.path))))];
+    expect(managedFiles).toContain('/etc/containerd/config.toml');
+    before = await snapshot();
+  });
+
+  afterAll(async () => {
+    await fleet?.destroy();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('lists nothing on the converged cluster: exit 0, and 0 with --detailed-exitcode', async () => {
+    const plain = await kubeforge(['plan', '-i', inventory]);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^nothing to do on 2 hosts \(\d+ steps unchanged\): full-1, full-2$/m);
+    expect(plain.stdout).toMatch(/^cluster:\n {2}nothing to do$/m);
+    expect(plain.stdout).toContain('no changes: every host and the cluster are as the inventory says');
+    const detailed = await kubeforge(['plan', '-i', inventory, '--detailed-exitcode']);
+    expect(detailed.code, detailed.stdout + detailed.stderr).toBe(0);
+    const json = await kubeforge(['plan', '-i', inventory, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const report = JSON.parse(json.stdout) as PlanReport;
+    expect(report).toMatchObject({ cluster: 'plan', changes: false, problems: false, clusterActions: [] });
+    expect(report.hosts.map((h) => [h.host, h.status, h.steps.length])).toEqual([
+      ['full-1', 'planned', 0],
+      ['full-2', 'planned', 0],
+    ]);
+  });
+
+  it('after a containerd setting changes, exits 2 with --detailed-exitcode and shows exactly that step on each host, with the diff of config.toml', async () => {
+    await writeFleetInventory(fleet, dir, { artifacts, clusterName: 'plan', overrides: { containerd: { registryConfigPath: '/etc/containerd/mirrors.d' } } });
+    const r = await kubeforge(['plan', '-i', inventory, '--detailed-exitcode']);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    for (const h of hosts) {
+      expect(r.stdout).toMatch(new RegExp(`^${h.name} \\((control-plane|worker)\\): 1 step would run, \\d+ unchanged$`, 'm'));
+      expect(r.stdout).toContain(`--- ${h.name}:/etc/containerd/config.toml`);
+    }
+    // The changed line, both ways, and nothing else of the file changed.
+    expect(r.stdout.match(/^ +-config_path = "\/etc\/containerd\/certs\.d"$/gm)).toHaveLength(2);
+    expect(r.stdout.match(/^ +\+config_path = "\/etc\/containerd\/mirrors\.d"$/gm)).toHaveLength(2);
+    expect(r.stdout.match(/^ +[-+](?![-+]{2} )/gm)).toHaveLength(4);
+
+    const json = await kubeforge(['plan', '-i', inventory, '--json', '--detailed-exitcode']);
+    expect(json.code, json.stderr).toBe(2);
+    const report = JSON.parse(json.stdout) as PlanReport;
+    expect(report).toMatchObject({ changes: true, problems: false });
+    for (const h of report.hosts) {
+      expect(h.steps.map((s) => s.key), h.host).toEqual(['containerd/config']);
+      const [step] = h.steps;
+      expect(step!.reasons).toEqual(['its inputs changed since it last ran', '/etc/containerd/config.toml differs']);
+      expect(step!.files.map((f) => [f.path, f.change])).toEqual([['/etc/containerd/config.toml', 'modify']]);
+      expect(step!.files[0]!.diff).toMatch(/^-config_path = "\/etc\/containerd\/certs\.d"\n\+config_path = "\/etc\/containerd\/mirrors\.d"$/m);
+      expect(step!.bundles).toEqual([]);
+    }
+    // No kubeadm or add-on work: only the Ready wait that follows a change on a node.
+    expect(report.clusterActions.filter((a) => a.action !== 'wait-ready')).toEqual([]);
+  });
+
+  it('reports a host whose key is not in known_hosts, trusting and recording nothing (even with ssh.acceptNewHostKeys)', async () => {
+    const knownHosts = path.join(dir, 'known_hosts.cp-only');
+    const all = await fs.readFile(path.join(dir, 'known_hosts'), 'utf8');
+    const worker = hosts[1]!;
+    await fs.writeFile(knownHosts, all.split('\n').filter((l) => l && !l.includes(worker.address)).join('\n') + '\n', { mode: 0o600 });
+    const keysBefore = await fs.readFile(knownHosts, 'utf8');
+    const other = path.join(dir, 'other');
+    await fs.mkdir(other);
+    const otherInventory = await writeFleetInventory(fleet, other, { artifacts, clusterName: 'plan', overrides: { ssh: { knownHostsFile: knownHosts, acceptNewHostKeys: true } } });
+    const r = await kubeforge(['plan', '-i', otherInventory, '--detailed-exitcode']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^${worker.name} \\(worker\\): NOT PLANNED: connect: .*host key \\S+ SHA256:\\S+ is not in `, 'm'));
+    expect(r.stdout).toContain('plan never trusts or records a host key');
+    expect(await fs.readFile(knownHosts, 'utf8')).toBe(keysBefore);
+    await fs.rm(other, { recursive: true, force: true });
+    await fs.rm(knownHosts);
+  });
+
+  it('changed nothing: files, modes, markers, services, the ledger of runs and known_hosts are as before', async () => {
+    await writeFleetInventory(fleet, dir, { artifacts, clusterName: 'plan' });
+    const after = await snapshot();
+    for (const [i, h] of hosts.entries()) expect(after.hosts[i], h.name).toBe(before.hosts[i]);
+    expect(after.local).toBe(before.local);
+    // The ledger still records the one run of `up`, and nothing else.
+    expect((await fs.readdir(path.join(dir, '.kubeforge', 'runs'))).length).toBe(1);
+  });
+});
