@@ -74,6 +74,7 @@ program
   .option('--wait <duration>', 'how long each node may take to become Ready after joining (0s: do not wait)', '5m')
   .option('--no-progress', 'no progress display, only the summary (a terminal shows a live view; CI=true and pipes get plain lines)')
   .option('--merge-kubeconfig', "after a successful run, merge the cluster's admin kubeconfig into $KUBECONFIG or ~/.kube/config (see `kubeforge kubeconfig --merge`)")
+  .option('-v, --verbose', 'print where each host\'s SSH settings came from: the inventory, the ssh config (file:line) or the default')
   .action(action(async (flags) => (await import('./commands/up/index.js')).upCommand(flags)));
 
 program

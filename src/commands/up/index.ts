@@ -14,6 +14,7 @@ import { shellQuote } from '../../ssh/quote.js';
 import { jsonReporter } from '../../ui/json.js';
 import { plainReporter, summaryTable } from '../../ui/plain.js';
 import { liveProgress } from '../../ui/live.js';
+import { sshSourceLines } from '../../ui/ssh-sources.js';
 import { parseLimit } from './select.js';
 import { askHidden, askSudoPassword } from './sudo-password.js';
 
@@ -31,6 +32,8 @@ export interface UpFlags {
   playbooks?: string;
   askSudoPassword?: boolean;
   wait: string;
+  /** -v: print where each host's SSH settings came from (inventory, ssh config file:line, default). */
+  verbose?: boolean;
   /** --no-progress: nothing but the summary. */
   progress?: boolean;
 }
@@ -61,7 +64,11 @@ export async function upCommand(flags: UpFlags): Promise<number> {
   // Everything that can be wrong with the input is found before any host is contacted.
   const { cluster, warnings } = await loadInventory(flags.inventory);
   for (const w of warnings) err(`warning: ${w}`);
-  if (flags.acceptNewHostKeys) for (const h of cluster.hosts) h.ssh.acceptNewHostKeys = true;
+  if (flags.acceptNewHostKeys) {
+    // Bastions' keys too: they are checked exactly like the hosts'.
+    for (const h of cluster.hosts) for (const s of [h.ssh, ...(h.ssh.proxyJump ?? []).map((j) => j.ssh)]) s.acceptNewHostKeys = true;
+  }
+  if (flags.verbose && !flags.json) for (const line of sshSourceLines(cluster.hosts)) out(line);
   if (flags.askSudoPassword) await askSudoPassword(cluster, process.stdin.isTTY === true, askHidden);
   const hostConcurrency = positiveInt('--concurrency', flags.concurrency);
   const uploadConcurrency = positiveInt('--upload-concurrency', flags.uploadConcurrency);
@@ -140,6 +147,11 @@ export async function upCommand(flags: UpFlags): Promise<number> {
 
   const started = new Date();
   const runId = newRunId(started);
+  // The --json summary says, per host, where its SSH settings came from (as -v prints them).
+  const sshOf = (name: string) => {
+    const sources = cluster.hosts.find((h) => h.name === name)?.sshSources;
+    return sources ? { ssh: sources } : {};
+  };
   try {
     const result = await up(cluster, plans, sshConnector(), events, {
       hostConcurrency,
@@ -199,7 +211,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       if (internal) out(formatError(internal));
       else if (!allOk && !interrupted) out(`fix the cause, then rerun the failed hosts only: kubeforge up -i ${shellQuote(flags.inventory)} --retry-failed`);
     } else {
-      out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason, ...(h.node ? { node: h.node } : {}), ...(h.warnings ? { warnings: h.warnings } : {}) })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
+      out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason, ...(h.node ? { node: h.node } : {}), ...(h.warnings ? { warnings: h.warnings } : {}), ...sshOf(h.host) })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
     }
     return exitCode;
   } catch (e) {
