@@ -19,6 +19,8 @@ export interface FetchBundleOptions {
   cacheDir: string;
   /** Remembers the cached copy's hash between runs. */
   digests?: DigestCache;
+  /** A bearer token (from the environment variable the inventory's tokenEnv names). */
+  token?: string;
   fetch?: typeof fetch;
 }
 
@@ -42,12 +44,14 @@ export async function fetchBundle(options: FetchBundleOptions): Promise<FetchedB
   if (cached?.sha256 === sha256) return { path: target, sha256, size: cached.size, fromCache: true };
 
   await mkdir(options.cacheDir, { recursive: true });
-  const response = await (options.fetch ?? fetch)(options.url).catch((err: unknown) => {
+  const response = await download(options.url, options.token, options.fetch ?? fetch).catch((err: unknown) => {
+    if (err instanceof BundleFetchError) throw err;
     const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
     throw new BundleFetchError(`cannot download ${showPath(options.url)}: ${clip(String(cause), MAX_PATH_CHARS)}`);
   });
   if (!response.ok || !response.body) {
-    throw new BundleFetchError(`cannot download ${showPath(options.url)}: the server answered ${response.status} ${clip(response.statusText)}`.trim());
+    const refused = options.token !== undefined && (response.status === 401 || response.status === 403) ? ' (with the token given: check that it is valid and may read this file)' : '';
+    throw new BundleFetchError(`cannot download ${showPath(options.url)}: the server answered ${response.status} ${clip(response.statusText)}`.trim() + refused);
   }
 
   const temp = join(options.cacheDir, `.${sha256}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
@@ -74,4 +78,26 @@ export async function fetchBundle(options: FetchBundleOptions): Promise<FetchedB
     await rm(temp, { force: true });
   }
   return { path: target, sha256, size, fromCache: false };
+}
+
+const MAX_REDIRECTS = 10;
+
+/**
+ * GET the URL. With a token, redirects are followed here rather than by fetch, so that the
+ * token goes to the URL's own origin only: a release server that redirects to a storage host
+ * (with its own signed URL) must not hand that host the token.
+ */
+async function download(url: string, token: string | undefined, fetchFn: typeof fetch): Promise<Response> {
+  if (token === undefined) return fetchFn(url);
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const headers: Record<string, string> = new URL(current).origin === origin ? { authorization: `Bearer ${token}` } : {};
+    const response = await fetchFn(current, { redirect: 'manual', headers });
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || location === null) return response;
+    await response.body?.cancel();
+    current = new URL(location, current).href;
+  }
+  throw new BundleFetchError(`cannot download ${showPath(url)}: more than ${MAX_REDIRECTS} redirects`);
 }

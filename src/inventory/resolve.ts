@@ -81,6 +81,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   const warnings: Problem[] = [];
 
   const bundles = planBundles(inventory, userPath);
+  checkBundleTokens(bundles, context.env, errors);
   for (const bundle of bundles) {
     if (bundle.file === undefined) continue;
     const problem = await readableFileProblem(bundle.file, 'bundle file', notFoundHint);
@@ -263,6 +264,20 @@ async function checkKeyFiles(
     if (problem) {
       errors.push({ path, message: `${formatPath(path)}: ${problem.message} (used for ${hostNames(inventory, hosts)})`, hint: problem.hint });
     }
+  }
+}
+
+/** A download's token is read from the environment, like every secret: the variable must be set. */
+function checkBundleTokens(bundles: PlannedBundle[], env: NodeJS.ProcessEnv, errors: Problem[]): void {
+  for (const bundle of bundles) {
+    if (typeof bundle.source === 'string' || bundle.source.tokenEnv === undefined || env[bundle.source.tokenEnv]) continue;
+    const path = [...bundle.path, 'tokenEnv'];
+    const name = clip(bundle.source.tokenEnv);
+    errors.push({
+      path,
+      message: `${formatPath(path)}: environment variable ${name} is not set (the token for downloading ${showPath(bundle.source.url)})`,
+      hint: `export ${name}=… before running kubeforge; secrets are read from the environment, never from the inventory`,
+    });
   }
 }
 
@@ -474,10 +489,17 @@ async function materialiseBundles(bundles: PlannedBundle[], context: ResolveCont
         resolved.set(bundle.name, { name: bundle.name, path: bundle.file, ...digest });
         continue;
       }
-      const source = bundle.source as { url: string; sha256: string };
+      const source = bundle.source as { url: string; sha256: string; tokenEnv?: string };
       const key = source.sha256.toLowerCase();
       if (!downloads.has(key)) {
-        const fetchOptions = { url: source.url, sha256: key, cacheDir: context.cacheDir, ...(context.digests ? { digests: context.digests } : {}) };
+        const token = source.tokenEnv !== undefined ? context.env[source.tokenEnv] : undefined;
+        const fetchOptions = {
+          url: source.url,
+          sha256: key,
+          cacheDir: context.cacheDir,
+          ...(context.digests ? { digests: context.digests } : {}),
+          ...(token ? { token } : {}),
+        };
         downloads.set(key, fetchBundle(context.fetch ? { ...fetchOptions, fetch: context.fetch } : fetchOptions));
       }
       const fetched = await downloads.get(key)!;

@@ -9,11 +9,11 @@ describe('allowedKeysAt', () => {
     expect(allowedKeysAt(inventorySchema, ['hosts', 0, 'ssh'])).toContain('passwordEnv');
   });
 
-  it('looks inside unions: a bundle given as an object has url and sha256', () => {
-    expect(allowedKeysAt(inventorySchema, ['containerd', 'bundle'])).toEqual(['url', 'sha256']);
-    expect(allowedKeysAt(inventorySchema, ['kubernetes', 'images', 0])).toEqual(['url', 'sha256']);
-    expect(allowedKeysAt(inventorySchema, ['network', 'manifest'])).toEqual(['url', 'sha256']);
-    expect(allowedKeysAt(inventorySchema, ['osPackages', 'bundle'])).toEqual(['url', 'sha256']);
+  it('looks inside unions: a bundle given as an object has url, sha256 and tokenEnv', () => {
+    expect(allowedKeysAt(inventorySchema, ['containerd', 'bundle'])).toEqual(['url', 'sha256', 'tokenEnv']);
+    expect(allowedKeysAt(inventorySchema, ['kubernetes', 'images', 0])).toEqual(['url', 'sha256', 'tokenEnv']);
+    expect(allowedKeysAt(inventorySchema, ['network', 'manifest'])).toEqual(['url', 'sha256', 'tokenEnv']);
+    expect(allowedKeysAt(inventorySchema, ['osPackages', 'bundle'])).toEqual(['url', 'sha256', 'tokenEnv']);
   });
 
   it('has nothing for scalars or paths the schema does not know', () => {

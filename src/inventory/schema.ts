@@ -10,6 +10,7 @@ import { HOST_PATH, HTTP_URL_START, mirrorUrlProblem, SAFE_PATH_RULE } from './h
 import { DNS1123_LABEL, DNS1123_LABEL_RULE, DNS1123_SUBDOMAIN, labelKeyProblem, labelValueProblem } from './k8s-names.js';
 import { EXACT_VERSION } from './versions.js';
 import { showValue } from './problem.js';
+import { bundleUrlProblem, redactUrl } from './url-credentials.js';
 import { parseProxyJump } from '../ssh/proxy-jump.js';
 
 /** Values used when the inventory leaves a field out. */
@@ -86,8 +87,6 @@ const cidr = z.string().refine(isCidr, isNot('a CIDR block such as 10.244.0.0/16
 
 const sha256 = z.string().regex(/^[0-9a-fA-F]{64}$/, isNot('a SHA-256 checksum (64 hex digits)'));
 
-const httpUrl = z.url({ protocol: /^https?$/, ...isNot('an http:// or https:// URL') });
-
 // Written into hosts.toml on every host: an http(s) URL as RFC 3986 spells it, without credentials.
 const mirrorUrl = z
   .string()
@@ -96,12 +95,29 @@ const mirrorUrl = z
     error: (issue: IssueLike) => `${showValue(issue.input)} ${mirrorUrlProblem(String(issue.input))}`,
   });
 
+// A bundle's download URL, refused when it carries credentials (url-credentials.ts); messages
+// show it with those parts replaced by ***, so a refused secret is not printed either.
+const bundleUrl = z
+  .string()
+  .regex(HTTP_URL_START, { error: (issue: IssueLike) => `${showValue(redactUrl(String(issue.input)))} is not an http:// or https:// URL` })
+  .refine((text) => !HTTP_URL_START.test(text) || bundleUrlProblem(text) === undefined, {
+    error: (issue: IssueLike) => `${showValue(redactUrl(String(issue.input)))} ${bundleUrlProblem(String(issue.input))}`,
+  });
+
 const bundleSource = z.union(
   [
     doc(localFile, 'Path of the file, relative to the inventory file; ~ is your home directory.'),
     z.strictObject({
-      url: doc(httpUrl, 'Where to download the file from (fetched once into the local cache).'),
+      url: doc(
+        bundleUrl,
+        'Where to download the file from (fetched once into the local cache). No credentials in it (user:password@, token= or signature parameters): a private server\'s token goes in the environment variable tokenEnv names.',
+      ),
       sha256: doc(sha256, 'Expected SHA-256 of the file; the download is rejected when it differs.'),
+      tokenEnv: doc(
+        envVarName,
+        'Name of the environment variable holding a token for the download, sent as "Authorization: Bearer TOKEN" to the URL\'s own host only (not to a host it redirects to).',
+        'KUBEFORGE_BUNDLE_TOKEN',
+      ).optional(),
     }),
   ],
   { error: (issue: IssueLike) => `${showValue(issue.input)} is not a bundle: write a file path, or {url, sha256}` },
