@@ -15,6 +15,7 @@ packages=(
   pssh                           # parallel-scp/parallel-ssh: a comparator of npm run bench
   ansible-core                   # ansible-playbook: the other comparator of npm run bench
   tmux                           # a real terminal for the live progress view's tests (capture-pane)
+  zsh fish                       # the completion scripts' tests load them in these shells (bash is there already)
   dpkg-dev                       # dpkg-scanpackages: the test hosts' local apt repository
   ca-certificates
 )

@@ -31,6 +31,8 @@ export interface UpFlags {
   json?: boolean;
   playbooks?: string;
   askSudoPassword?: boolean;
+  /** --merge-kubeconfig: merge admin.conf into $KUBECONFIG / ~/.kube/config after a successful run. */
+  mergeKubeconfig?: boolean;
   wait: string;
   /** -v: print where each host's SSH settings came from (inventory, ssh config file:line, default). */
   verbose?: boolean;
@@ -45,7 +47,7 @@ function silentReporter(): RunEvents {
 
 function positiveInt(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(flag, `expects a whole number of at least 1, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(flag, `expects a whole number of at least 1, got "${value}"`, `e.g. ${flag} 8`);
   return n;
 }
 
@@ -87,12 +89,14 @@ export async function upCommand(flags: UpFlags): Promise<number> {
   } catch {
     throw new InputError('--wait', `"${flags.wait}" is not a duration`, 'e.g. 5m, 90s, or 0s not to wait for Ready nodes');
   }
+  // A kubeconfig the merge could not read is bad input: found now, before any host is touched.
+  if (flags.mergeKubeconfig) await (await import('../kubeconfig/index.js')).checkMergeTarget(process.env);
   const playbooks = await loadPlaybooks(flags.playbooks);
   const plans = planCluster(cluster, playbooks);
   const contents = await bundleContents(cluster);
 
   let only: Set<string> | undefined;
-  if (flags.retryFailed && flags.limit) throw new InputError('--retry-failed', 'cannot be combined with --limit');
+  if (flags.retryFailed && flags.limit) throw new InputError('--retry-failed', 'cannot be combined with --limit', 'use one: --retry-failed takes the hosts that failed, --limit the hosts you name');
   if (flags.limit) only = parseLimit(cluster, flags.limit);
   if (flags.retryFailed) {
     const state = await readState(inventoryPath);
@@ -213,6 +217,10 @@ export async function upCommand(flags: UpFlags): Promise<number> {
     } else {
       out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason, ...(h.node ? { node: h.node } : {}), ...(h.warnings ? { warnings: h.warnings } : {}), ...sshOf(h.host) })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
     }
+    if (flags.mergeKubeconfig) {
+      const merge = await import('../kubeconfig/index.js');
+      return await merge.mergeAfterUp({ exitCode, kubeconfigPath: result.kubeconfigPath, clusterName: cluster.name, inventory: flags.inventory }, process.env, flags.json ? err : out);
+    }
     return exitCode;
   } catch (e) {
     closeView();
@@ -242,5 +250,5 @@ function onOff(flag: string, value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   if (value === 'on') return true;
   if (value === 'off') return false;
-  throw new InputError(flag, `"${value}" is neither on nor off`, `e.g. ${flag} off`);
+  throw new InputError(flag, `must be on or off, not "${value}"`, `e.g. ${flag} off`);
 }
