@@ -26,7 +26,7 @@ export function plainReporter(write: (line: string) => void, now: () => Date = (
       line(host, describeStep(result));
     },
     hostEnd(result) {
-      line(result.host, result.status === 'ok' ? 'done' : `${result.status}: ${result.reason ?? ''}`);
+      line(result.host, result.status === 'ok' ? 'done' : result.status === 'reset' ? 'reset' : `${result.status}: ${result.reason ?? ''}`);
     },
   };
 }

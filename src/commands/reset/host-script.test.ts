@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadPlaybooks } from '../../playbook/load.js';
 import { planCluster } from '../../playbook/plan.js';
@@ -21,6 +22,14 @@ describe('hostResetScript', () => {
     expect(keys.indexOf('reset/kubernetes/kubelet-unit')).toBeLessThan(keys.indexOf('reset/kubernetes/binaries'));
     expect(keys.indexOf('reset/containerd/config')).toBeLessThan(keys.indexOf('reset/containerd/binaries'));
     expect(keys.indexOf('reset/prepare/hosts-file')).toBeGreaterThan(keys.indexOf('reset/containerd/binaries'));
+  });
+
+  it('is a script sh can parse (and so is every reset command of the shipped playbooks)', () => {
+    const reset = hostResetScript(cluster, plan, { removeImages: true });
+    for (const text of [reset.script, ...plan.steps.flatMap((s) => (s.reset ? [s.reset.script] : []))]) {
+      const r = spawnSync('sh', ['-n'], { input: text, encoding: 'utf8' });
+      expect(r.status, `${r.stderr}\n${text}`).toBe(0);
+    }
   });
 
   it('passes every value as a variable: the files each step wrote, its marker, its reset command and what it names', () => {
@@ -52,17 +61,18 @@ describe('hostResetScript', () => {
     const reset = hostResetScript(cluster, plan, { removeImages: false, nonce: 'N' });
     const unit = plan.steps.findIndex((s) => s.key === 'kubernetes/kubelet-unit');
     const bins = plan.steps.findIndex((s) => s.key === 'kubernetes/binaries');
-    const stdout = ['kubeadm says hello', 'N kubeadm ok', `N step${plan.steps.length - 1} ok`, `N step${unit} ok`,
-      `N out step${bins} rm: cannot remove '/usr/local/bin/kubeadm': Read-only file system`, `N step${bins} failed 1`, 'N state kept'].join('\n');
+    const stdout = ['kubeadm says hello', 'N kubeadm 150 ok', `N step${plan.steps.length - 1} 0 none`, `N step${unit} 12 ok`,
+      `N out step${bins} rm: cannot remove '/usr/local/bin/kubeadm': Read-only file system`, `N step${bins} 1 failed 1`, 'N state 0 kept'].join('\n');
     const parts = parseResetReport(reset, plan, stdout);
     const by = new Map(parts.map((p) => [p.key, p]));
-    expect(by.get('reset/kubeadm')).toEqual({ key: 'reset/kubeadm', status: 'ok' });
+    expect(by.get('reset/kubeadm')).toEqual({ key: 'reset/kubeadm', status: 'ok', ms: 1500 });
     expect(by.get('reset/kubernetes/kubelet-unit')?.status).toBe('ok');
-    expect(by.get('reset/kubernetes/binaries')).toEqual({ key: 'reset/kubernetes/binaries', status: 'failed', exitCode: 1,
+    expect(by.get(`reset/${plan.steps.at(-1)!.key}`)?.status).toBe('none');
+    expect(by.get('reset/kubernetes/binaries')).toEqual({ key: 'reset/kubernetes/binaries', status: 'failed', exitCode: 1, ms: 10,
       output: "rm: cannot remove '/usr/local/bin/kubeadm': Read-only file system" });
     expect(by.get('reset/prepare/hosts-file')?.status).toBe('not-run');
     expect(by.get('reset/state')?.status).toBe('kept');
     // Lines of another nonce (a forged report in some output) are not read.
-    expect(parseResetReport(reset, plan, 'M kubeadm ok').find((p) => p.key === 'reset/kubeadm')?.status).toBe('not-run');
+    expect(parseResetReport(reset, plan, 'M kubeadm 1 ok').find((p) => p.key === 'reset/kubeadm')?.status).toBe('not-run');
   });
 });

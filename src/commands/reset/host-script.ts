@@ -33,7 +33,11 @@ export interface HostResetScript {
 
 const PROGRAM = String.raw`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 kf_failed=
-kf_report() { printf '%s %s %s\n' "$KFR_NONCE" "$1" "$2"; }
+# Centiseconds since boot, without starting a process ("1$kf_csec - 100": "08" is not octal 8).
+kf_now() { IFS='. ' read -r kf_sec kf_csec _ </proc/uptime; kf_now=$((kf_sec * 100 + 1$kf_csec - 100)); }
+kf_now; kf_t0=$kf_now
+# kf_report PART STATUS [CODE]: how a part went and how long it took; the next part starts now.
+kf_report() { kf_now; printf '%s %s %s %s\n' "$KFR_NONCE" "$1" "$((kf_now - kf_t0))" "$2"; kf_t0=$kf_now; }
 # kf_output PART TEXT: the last lines of a part's output, each marked as that part's.
 kf_output() { printf '%s\n' "$2" | tail -n 20 | while IFS= read -r kf_l; do printf '%s out %s %s\n' "$KFR_NONCE" "$1" "$kf_l"; done; }
 # kf_undo I: step I's reset command (in a subshell, under sh -eu), then its files, their
@@ -57,7 +61,7 @@ kf_undo() {
     done
   fi
   rm -f "$kf_m"
-  kf_report "step$1" ok
+  if [ -n "$kf_s$kf_files" ]; then kf_report "step$1" ok; else kf_report "step$1" none; fi
 }
 `;
 
@@ -136,14 +140,17 @@ function stepEnv(step: PlannedStep, merged: Record<string, string>): Record<stri
 
 export interface PartOutcome {
   key: string;
-  status: 'ok' | 'failed' | 'absent' | 'kept' | 'not-run';
+  /** none: a step with nothing to undo beyond its marker (a check-only step, say). */
+  status: 'ok' | 'none' | 'failed' | 'absent' | 'kept' | 'not-run';
   exitCode?: number;
+  /** How long it took on the host. */
+  ms?: number;
   output?: string;
 }
 
 /** Reads the script's report: each part's outcome, in the order of `parts` (not-run when it never said). */
 export function parseResetReport(reset: HostResetScript, plan: HostPlan, stdout: string): PartOutcome[] {
-  const said = new Map<string, { status: string; exitCode?: number }>();
+  const said = new Map<string, { status: string; exitCode?: number; ms: number }>();
   const output = new Map<string, string[]>();
   const keyOf = (name: string): string => {
     if (name === 'kubeadm') return 'reset/kubeadm';
@@ -162,12 +169,18 @@ export function parseResetReport(reset: HostResetScript, plan: HostPlan, stdout:
       output.set(key, [...(output.get(key) ?? []), out[2]!]);
       continue;
     }
-    const m = /^(\S+) (\S+)(?: (\d+))?$/.exec(rest);
-    if (m) said.set(keyOf(m[1]!), { status: m[2]!, ...(m[3] !== undefined ? { exitCode: Number(m[3]) } : {}) });
+    const m = /^(\S+) (\d+) (\S+)(?: (\d+))?$/.exec(rest);
+    if (m) said.set(keyOf(m[1]!), { status: m[3]!, ms: Number(m[2]) * 10, ...(m[4] !== undefined ? { exitCode: Number(m[4]) } : {}) });
   }
   return reset.parts.map(({ key }) => {
     const s = said.get(key);
-    const status = (s && ['ok', 'failed', 'absent', 'kept'].includes(s.status) ? s.status : 'not-run') as PartOutcome['status'];
-    return { key, status, ...(s?.exitCode !== undefined ? { exitCode: s.exitCode } : {}), ...(output.has(key) ? { output: output.get(key)!.join('\n') } : {}) };
+    const status = (s && ['ok', 'none', 'failed', 'absent', 'kept'].includes(s.status) ? s.status : 'not-run') as PartOutcome['status'];
+    return {
+      key,
+      status,
+      ...(s ? { ms: s.ms } : {}),
+      ...(s?.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
+      ...(output.has(key) ? { output: output.get(key)!.join('\n') } : {}),
+    };
   });
 }

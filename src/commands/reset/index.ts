@@ -127,14 +127,20 @@ export async function resetCommand(flags: ResetFlags): Promise<number> {
       if (failed?.error?.output) out(`${h.host} ${failed.key} output (last lines):\n${failed.error.output.split('\n').map((l) => `    ${l}`).join('\n')}`);
       if (failed?.error?.hint) out(`${h.host} hint: ${failed.error.hint}`);
     }
-    if (initGone) out(`removed ${path.relative(process.cwd(), kubeconfig) || kubeconfig}: its cluster is gone`);
-    out(`took ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s; ledger: ${path.relative(process.cwd(), ledgerFile) || ledgerFile}`);
+    if (initGone) out(`removed ${displayPath(kubeconfig)}: its cluster is gone`);
+    out(`took ${((finished.getTime() - started.getTime()) / 1000).toFixed(1)} s; ledger: ${displayPath(ledgerFile)}`);
     if (allReset) out(`bring them back with: kubeforge up -i ${flags.inventory}`);
     else if (!interrupted) out(`fix the cause, then run the same reset again: it takes up where it stopped`);
     return exitCode;
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Relative to the working directory when inside it, absolute otherwise. */
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -260,10 +266,13 @@ async function resetHost(cluster: Cluster, host: Host, plan: HostPlan, ctx: Host
   }
   remote.close();
   const titles = new Map(reset.parts.map((p) => [p.key, p.title]));
+  let partStarted = resetStarted;
   for (const o of outcomes) {
     const title = titles.get(o.key) ?? o.key;
-    const status: StepStatus = { ok: 'changed', absent: 'unchanged', kept: 'unchanged', failed: 'failed', 'not-run': 'blocked' }[o.status] as StepStatus;
-    const step = stepResult(o.key, title, status, resetStarted, o.status === 'absent' ? { detail: 'not installed' } : o.status === 'kept' ? { detail: 'kept: a part above failed and needs what is there to be undone next time' } : {});
+    const status: StepStatus = { ok: 'changed', none: 'unchanged', absent: 'unchanged', kept: 'unchanged', failed: 'failed', 'not-run': 'blocked' }[o.status] as StepStatus;
+    const detail = { absent: 'not installed', none: 'nothing to undo', kept: 'kept: a part above failed and needs what is there to be undone next time' }[o.status as string];
+    const step: StepResult = { ...stepResult(o.key, title, status, partStarted, detail ? { detail } : {}), durationMs: o.ms ?? 0 };
+    partStarted += o.ms ?? 0;
     if (o.status === 'failed') {
       step.error = { message: `${title} failed (exit ${o.exitCode ?? '?'})${o.output ? `: ${ctx.redactor.redact(o.output).split('\n').pop()}` : ''}`, ...(o.exitCode !== undefined ? { exitCode: o.exitCode } : {}), ...(o.output ? { output: ctx.redactor.redact(o.output) } : {}) };
     }
