@@ -75,6 +75,9 @@ describe.skipIf(unavailable)('kubeforge plan on a converged cluster of 2 full ho
   let hosts: TestHost[];
   let managedFiles: string[];
   let before: { hosts: string[]; local: string };
+  let freshPlan: Awaited<ReturnType<typeof kubeforge>>;
+  let freshText: Awaited<ReturnType<typeof kubeforge>>;
+  let freshLeftovers: string[];
 
   const snapshot = async () => ({ hosts: await Promise.all(hosts.map((h) => hostState(h, managedFiles))), local: await localState(dir) });
 
@@ -83,6 +86,10 @@ describe.skipIf(unavailable)('kubeforge plan on a converged cluster of 2 full ho
     hosts = fleet.full;
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-plan-'));
     inventory = await writeFleetInventory(fleet, dir, { artifacts, clusterName: 'plan' });
+    // On the fresh hosts first: everything would happen, and nothing may.
+    freshPlan = await kubeforge(['plan', '-i', inventory, '--json', '--detailed-exitcode']);
+    freshText = await kubeforge(['plan', '-i', inventory]);
+    freshLeftovers = await Promise.all(hosts.map((h) => h.sh('ls -d /var/lib/kubeforge /etc/containerd/config.toml /usr/local/bin/containerd 2>/dev/null || true')));
     const up = await kubeforge(['up', '-i', inventory]);
     expect(up.code, up.stdout + up.stderr).toBe(0);
     // Every file the playbooks manage on these hosts, as the planner renders them.
@@ -95,6 +102,34 @@ describe.skipIf(unavailable)('kubeforge plan on a converged cluster of 2 full ho
   afterAll(async () => {
     await fleet?.destroy();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('on fresh hosts, shows every step, the bundles to send, kubeadm init, the join and the add-on — and leaves the hosts untouched', () => {
+    expect(freshPlan.code, freshPlan.stdout + freshPlan.stderr).toBe(2);
+    const report = JSON.parse(freshPlan.stdout) as PlanReport;
+    expect(report).toMatchObject({ changes: true, problems: false });
+    for (const h of report.hosts) {
+      const keys = h.steps.map((s) => s.key);
+      expect(keys, h.host).toEqual(expect.arrayContaining(['prepare/os-packages', 'containerd/binaries', 'containerd/config', 'kubernetes/kubelet-unit']));
+      expect(h.steps.every((s) => s.action === 'run' && s.reasons.includes('never ran on this host')), h.host).toBe(true);
+      const config = h.steps.find((s) => s.key === 'containerd/config')!;
+      expect(config.files.find((f) => f.path === '/etc/containerd/config.toml')).toMatchObject({ change: 'create', mode: { planned: '644' } });
+      expect(config.files[0]!.diff).toMatch(/^\+SystemdCgroup = true$/m);
+      const binaries = h.steps.find((s) => s.key === 'containerd/binaries')!;
+      expect(binaries.bundles).toEqual([expect.objectContaining({ kind: 'containerd', onHost: false })]);
+      expect(binaries.check).toMatchObject({ command: 'test -x /usr/local/bin/containerd && test -x /usr/local/bin/ctr', exitCode: 1 });
+    }
+    expect(report.clusterActions).toEqual([
+      { action: 'init', host: 'full-1', certificateKey: false },
+      { action: 'join', host: 'full-2', role: 'worker', material: 'init' },
+      { action: 'apply-addon', on: 'full-1', manifest: expect.any(String) },
+      { action: 'wait-ready', hosts: ['full-1', 'full-2'], timeoutMs: 300_000 },
+    ]);
+    expect(freshText.code, freshText.stderr).toBe(0);
+    expect(freshText.stdout).toContain('+ kubeadm init on full-1');
+    expect(freshText.stdout).toContain('+ full-2 joins as a worker');
+    expect(freshText.stdout).toMatch(/bundle containerd\S* \([\d.]+ MiB\): would be sent/);
+    expect(freshLeftovers).toEqual(['', '']);
   });
 
   it('lists nothing on the converged cluster: exit 0, and 0 with --detailed-exitcode', async () => {
@@ -120,7 +155,7 @@ describe.skipIf(unavailable)('kubeforge plan on a converged cluster of 2 full ho
     const r = await kubeforge(['plan', '-i', inventory, '--detailed-exitcode']);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     for (const h of hosts) {
-      expect(r.stdout).toMatch(new RegExp(`^${h.name} \\((control-plane|worker)\\): 1 step would run, \\d+ unchanged$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${h.name} \\((control-plane|worker)\\): 1 step would run, \\d+ verif(y|ies) after them, \\d+ unchanged$`, 'm'));
       expect(r.stdout).toContain(`--- ${h.name}:/etc/containerd/config.toml`);
     }
     // The changed line, both ways, and nothing else of the file changed.

@@ -27,10 +27,12 @@ function hostLines(h: HostReport): string[] {
   }
   const run = h.steps.filter((s) => s.action === 'run').length;
   const fail = h.steps.length - run;
-  const counts = [`${run} step${plural(run)} would run`, ...(fail ? [`${fail} would fail`] : []), `${h.unchanged} unchanged`];
+  const after = h.verifyAfter ?? 0;
+  const counts = [`${run} step${plural(run)} would run`, ...(fail ? [`${fail} would fail`] : []), ...(after ? [`${after} verif${after === 1 ? 'y' : 'ies'} after them`] : []), `${h.unchanged} unchanged`];
   const lines = [`${h.host} (${h.role}): ${counts.join(', ')}`];
   for (const e of h.preflight?.errors ?? []) lines.push(`  ! preflight: ${e}`);
   for (const w of h.preflight?.warnings ?? []) lines.push(`  preflight warning: ${w}`);
+  if (h.preflight?.willInstall.length) lines.push(`  preflight: missing ${h.preflight.willInstall.join(', ')}, which prepare/os-packages would install`);
   if (h.preflight?.errors.length) lines.push('  (up would stop at the preflight: nothing would change on any host)');
   for (const s of h.steps) lines.push(...stepLines(s));
   return lines;

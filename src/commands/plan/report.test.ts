@@ -38,17 +38,25 @@ const cluster = { name: 'c', hosts: [host('cp1', 'control-plane'), host('w1', 'w
 describe('plan report', () => {
   it('lists the step that would run with its reasons and diff, and sums up idle hosts in one line', () => {
     const hosts = [hostReport(survey('cp1', 'control-plane', true), new Redactor()), hostReport(survey('w1', 'worker', false), new Redactor()), hostReport(survey('w2', 'worker', false), new Redactor())];
-    expect(hosts[0]).toMatchObject({ steps: [{ key: 'containerd/config', action: 'run', reasons: ['its inputs changed since it last ran', '/etc/containerd/config.toml differs'] }], unchanged: 1 });
+    expect(hosts[0]).toMatchObject({ steps: [{ key: 'containerd/config', action: 'run', reasons: ['its inputs changed since it last ran', '/etc/containerd/config.toml differs'] }], unchanged: 0, verifyAfter: 1 });
     expect(hosts[0]!.steps[0]!.files[0]).toMatchObject({ change: 'modify', mode: { host: '644', planned: '644' } });
     expect(hosts[0]!.steps[0]!.files[0]!.diff).toContain('-b = "old"\n+b = "new"');
     const report = planReport(cluster, hosts, []);
     expect(report).toMatchObject({ changes: true, problems: false });
     const text = renderPlan(report);
-    expect(text).toContain('cp1 (control-plane): 1 step would run, 1 unchanged');
+    expect(text).toContain('cp1 (control-plane): 1 step would run, 1 verify after them, 0 unchanged');
     expect(text).toContain('  ~ containerd/config: the config');
     expect(text).toContain('        +b = "new"');
     expect(text).toContain('nothing to do on 2 hosts (4 steps unchanged): w1, w2');
     expect(text).not.toContain('w1 (worker)');
+  });
+
+  it('names a failing check by its first line that does something, with its last output line', () => {
+    const s = survey('cp1', 'control-plane', false);
+    s.plan.steps[0] = step('config', { files: [conf], check: 'PATH=/usr/sbin:/usr/bin\nexport PATH\n# why\nsystemctl is-active --quiet containerd\ntrue' });
+    const probe = { code: 3, ms: 0, stdout: 'first\ninactive\n', stderr: '' };
+    s.steps[0] = { index: 0, decision: { action: 'run', reasons: [{ kind: 'check-fails', probe }], files: [], bundles: [] } };
+    expect(hostReport(s, new Redactor()).steps[0]!.check).toEqual({ command: 'systemctl is-active --quiet containerd …', exitCode: 3, output: 'inactive' });
   });
 
   it('says so when nothing would change', () => {

@@ -52,6 +52,8 @@ export interface HostReport {
   steps: StepChange[];
   /** Steps with nothing to do (unchanged, or a verify that holds). */
   unchanged: number;
+  /** Verify steps after a step that would run: they check its work, so they run after it. */
+  verifyAfter?: number;
   preflight?: { errors: string[]; warnings: string[]; willInstall: string[] };
 }
 
@@ -77,17 +79,19 @@ export function hostReport(survey: HostSurvey, redactor: Redactor): HostReport {
   const host = plan.host.name;
   const steps: StepChange[] = [];
   let unchanged = 0;
+  let verifyAfter = 0;
   let earlierRuns = false;
   for (const { index, decision } of survey.steps) {
     const step = plan.steps[index]!;
     if (decision.action === 'unchanged' || decision.action === 'verified') {
-      unchanged++;
+      if (step.verifyOnly && earlierRuns) verifyAfter++;
+      else unchanged++;
       continue;
     }
     if (decision.action === 'fail') {
       // A verify after a step that would act checks that step's work: it runs after it, not now.
       if (decision.why === 'verify' && earlierRuns) {
-        unchanged++;
+        verifyAfter++;
         continue;
       }
       steps.push({
@@ -132,6 +136,7 @@ export function hostReport(survey: HostSurvey, redactor: Redactor): HostReport {
     status: 'planned',
     steps,
     unchanged,
+    ...(verifyAfter ? { verifyAfter } : {}),
     preflight: { errors: pre.errors.map(describe), warnings: pre.warnings.map((p) => `[${p.check}] ${p.message}`), willInstall: pre.willInstall },
   };
 }
@@ -154,7 +159,10 @@ function reasonText(r: StepReason): string {
 }
 
 function probeReport(script: string | undefined, code: number | 'timeout', output: string, redactor: Redactor): StepChange['check'] {
-  const command = (script ?? '').split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  // Its first line that does something (not a comment, nor a bare PATH=… or export), "…" when more follow.
+  const lines = (script ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const first = lines.findIndex((l) => !/^(export\s+)?[A-Za-z_][A-Za-z0-9_]*=\S*$/.test(l) && !/^export\s+[A-Za-z_][A-Za-z0-9_ ]*$/.test(l));
+  const command = first < 0 ? (lines[0] ?? '') : `${lines[first]}${first < lines.length - 1 ? ' …' : ''}`;
   const last = boundedTail(redactor.redact(output), { lines: 1, skipBlank: true });
   return { command: cutLine(command, 200), exitCode: code, output: last };
 }
