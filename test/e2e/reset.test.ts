@@ -67,6 +67,16 @@ async function apiGet(fleet: Fleet, cp: TestHost, rawPath: string): Promise<{ it
   return JSON.parse((await ssh(fleet, cp, `kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw '${rawPath}'`)).stdout);
 }
 
+/** Polls until the API server stand-in answers again (after a restart), or fails saying so. */
+async function waitForApi(fleet: Fleet, cp: TestHost): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await ssh(fleet, cp, 'kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz', { allowFail: true });
+    if (r.stdout.trim() === 'ok') return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the API server on ${cp.name} did not answer again after its restart`);
+}
+
 async function nodeNames(fleet: Fleet, cp: TestHost): Promise<string[]> {
   return (await apiGet(fleet, cp, '/api/v1/nodes')).items.map((n) => n.metadata.name).sort();
 }
@@ -190,12 +200,38 @@ describe.skipIf(unavailable)('kubeforge reset on 2 full hosts', () => {
     expect(await leftovers(fleet, worker, ['/var/lib/kubeforge', '/usr/local/bin/kubelet'])).toEqual(expect.arrayContaining(['file /var/lib/kubeforge', 'active kubelet', 'active containerd']));
   });
 
+  it('when the cluster does not answer, says so and resets the host all the same (its node stays); a second reset of it is harmless', async () => {
+    await ssh(fleet, cp, 'systemctl stop kube-apiserver-standin');
+    try {
+      const r = await kubeforge(['reset', '-i', inventory, '--limit', worker.name, '--yes']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`the cluster does not answer through ${cp.name} \\(.*\\): nodes are not drained or deleted; the hosts are reset all the same`));
+      expect(r.stdout).not.toContain('cluster/drain');
+      expect(await leftovers(fleet, worker, paths)).toEqual([]);
+      // Again, on a host with nothing left: every part has nothing to do, and it succeeds.
+      const again = await kubeforge(['reset', '-i', inventory, '--limit', worker.name, '--yes']);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toMatch(new RegExp(`${worker.name} reset/kubeadm unchanged: not installed`));
+    } finally {
+      await ssh(fleet, cp, 'systemctl start kube-apiserver-standin');
+    }
+    await waitForApi(fleet, cp);
+    // The node was never deleted: the cluster could not be asked to.
+    expect(await nodeNames(fleet, cp)).toEqual([cp.name, worker.name]);
+  });
+
   it('reset --all --yes: the worker first, then the init host; neither keeps anything of kubeforge\'s', async () => {
     const r = await kubeforge(['reset', '-i', inventory, '--all', '--yes']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const host of [cp, worker]) expect(r.stdout).toMatch(new RegExp(`^${host.name}\\s+\\S+\\s+reset\\s`, 'm'));
-    const resetAt = async (host: TestHost) => (await standinLog(fleet, host, 'kubeadm')).filter((c) => c.argv[0] === 'reset').at(-1)!.time;
-    expect(await resetAt(worker) < await resetAt(cp)).toBe(true);
+    // The worker (already reset, its node still in the cluster: drained and deleted now) before the init host.
+    expect(r.stdout).toMatch(new RegExp(`${worker.name} cluster/delete-node changed`));
+    const ledger = JSON.parse(await fs.readFile(path.join(dir, '.kubeforge', 'last-run.json'), 'utf8')) as { hosts: Array<{ host: string; steps: Array<{ key: string; startedAt: string; durationMs: number }> }> };
+    const span = (name: string) => ledger.hosts.find((h) => h.host === name)!.steps.map((st) => [Date.parse(st.startedAt), Date.parse(st.startedAt) + st.durationMs]);
+    const workerEnd = Math.max(...span(worker.name).map(([, end]) => end!));
+    const cpStart = Math.min(...span(cp.name).map(([start]) => start!));
+    expect(workerEnd).toBeLessThanOrEqual(cpStart);
+    expect((await standinLog(fleet, cp, 'kubeadm')).filter((c) => c.argv[0] === 'reset')).toHaveLength(1);
     for (const host of [cp, worker]) expect(await leftovers(fleet, host, paths), host.name).toEqual([]);
     // The init host's API server went with it, and the laptop's admin.conf for that cluster.
     expect((await ssh(fleet, cp, 'systemctl is-active kube-apiserver-standin', { allowFail: true })).stdout.trim()).not.toBe('active');

@@ -103,6 +103,8 @@ export async function buildKubernetesStandinBundle(kubernetesVersion: string): P
     ['kubelet', 'kubelet'],
     ['kubectl', 'kubectl'],
     ['kube-apiserver', 'kube-apiserver-standin'],
+    // What the etcd image's etcdctl/etcdutl do, run by the crictl stand-in's `exec` in the etcd Pod.
+    ['etcd', 'etcd-standin'],
   ];
   for (const [tool, name] of tools) {
     const text = await fs.readFile(path.join(src, tool), 'utf8');
