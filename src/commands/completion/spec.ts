@@ -22,6 +22,8 @@ export interface CommandSpec {
   options: OptionSpec[];
   /** Positional arguments in order. */
   args: ValueKind[];
+  /** Its own commands (`certs renew`); none for most. */
+  subcommands: CommandSpec[];
 }
 
 export interface ProgramSpec {
@@ -63,18 +65,21 @@ function argumentKind(arg: Argument): ValueKind {
 // commander adds these to every command without listing them in .options.
 const HELP: OptionSpec = { names: ['-h', '--help'], description: 'display help for command' };
 
+function commandSpec(command: Command): CommandSpec {
+  return {
+    name: command.name(),
+    description: command.description(),
+    options: [...command.options.filter((o) => !o.hidden).map(optionSpec), HELP],
+    args: command.registeredArguments.map(argumentKind),
+    subcommands: command.commands.filter((c) => !isInternal(c)).map(commandSpec),
+  };
+}
+
 export function programSpec(program: Command): ProgramSpec {
   return {
     name: program.name(),
     options: [...program.options.filter((o) => !o.hidden).map(optionSpec), HELP],
-    commands: program.commands
-      .filter((c) => !isInternal(c))
-      .map((c) => ({
-        name: c.name(),
-        description: c.description(),
-        options: [...c.options.filter((o) => !o.hidden).map(optionSpec), HELP],
-        args: c.registeredArguments.map(argumentKind),
-      })),
+    commands: program.commands.filter((c) => !isInternal(c)).map(commandSpec),
   };
 }
 

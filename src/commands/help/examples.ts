@@ -1,4 +1,5 @@
-// The examples every command's --help ends with: the common cases, to copy and change.
+// The examples every command's --help ends with: the common cases, to copy and change. Keyed
+// by the words that call the command ("certs renew" for a command's own command).
 // help.test.ts checks that each command of the program has some, and that every option an
 // example uses exists on its command.
 
@@ -39,6 +40,17 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { command: 'kubeforge reset --limit w3', what: 'drain, delete and reset one worker (asks first)' },
     { command: 'kubeforge reset --all --yes', what: 'tear the whole cluster down without asking' },
     { command: 'kubeforge reset --limit role=worker --remove-images', what: "every worker, containerd's images too" },
+  ],
+  certs: [
+    { command: 'kubeforge certs renew -i inventory.yaml', what: "renew the control planes' certificates, one at a time (asks first)" },
+  ],
+  'certs renew': [
+    { command: 'kubeforge certs renew -i inventory.yaml', what: 'renew on every control plane, one at a time (asks first)' },
+    { command: 'kubeforge certs renew --yes', what: 'without asking (scripts, no terminal)' },
+  ],
+  backup: [
+    { command: 'kubeforge backup -i inventory.yaml', what: 'an etcd snapshot and the PKI, into backups/ beside the inventory' },
+    { command: 'kubeforge backup -o /srv/backups/prod', what: 'into another folder' },
   ],
   kubeconfig: [
     { command: 'kubeforge kubeconfig -i inventory.yaml > admin.conf', what: "print the cluster's admin kubeconfig" },

@@ -5,8 +5,21 @@ import type { Command } from 'commander';
 import { examplesHelp } from './examples.js';
 import { flagErrorText, type CommandContext } from './flag-errors.js';
 
-function contextOf(command: Command): CommandContext {
-  const usage = command.parent ? `${command.parent.name()} ${command.name()}` : command.name();
+/** The words that call the command: "up", "certs renew"; "" for the program itself. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** The program and every command under it, depth first. */
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
+}
+
+function contextOf(command: Command, program: Command): CommandContext {
+  const path = commandPath(command);
+  const usage = path ? `${program.name()} ${path}` : program.name();
   return {
     usage,
     options: command.options.filter((o) => !o.hidden && o.long).map((o) => o.long!),
@@ -15,11 +28,11 @@ function contextOf(command: Command): CommandContext {
 }
 
 export function configureHelp(program: Command): void {
-  for (const command of [program, ...program.commands]) {
-    const examples = examplesHelp(command.name());
+  for (const command of allCommands(program)) {
+    const examples = examplesHelp(commandPath(command));
     if (examples && command !== program) command.addHelpText('after', examples);
     command.showHelpAfterError(false).showSuggestionAfterError(true);
-    command.configureOutput({ outputError: (message, write) => write(flagErrorText(message, contextOf(command))) });
+    command.configureOutput({ outputError: (message, write) => write(flagErrorText(message, contextOf(command, program))) });
     command.exitOverride();
   }
 }
