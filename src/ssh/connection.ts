@@ -18,6 +18,8 @@ export type { ExecOptions, ExecResult } from './exec.js';
 export const CHANNEL_LIMIT = 8;
 const KILL_TIMEOUT_MS = 10_000;
 const TAIL_LINES = 20;
+/** How long a lost connection behind a bastion waits for the bastion's own verdict before speaking. */
+const TUNNEL_SETTLE_MS = 250;
 
 export interface ConnectionIdentity {
   /** Host name from the inventory, used in every message. */
@@ -44,6 +46,8 @@ export class Connection {
   private readonly sudoPassword: string | undefined;
   private readonly channels: LimitFunction = pLimit(CHANNEL_LIMIT);
   private closed = false;
+  /** The peer ended the connection: set before ssh2 tears down the channels, so before they fail. */
+  private ended = false;
   private lastError: Error | undefined;
   private readonly tunnelFailure: (() => Error | undefined) | undefined;
   private readonly closeListeners: Array<() => void> = [];
@@ -63,6 +67,9 @@ export class Connection {
     client.on('error', (err: Error) => {
       this.lastError = err;
     });
+    client.on('end', () => {
+      this.ended = true;
+    });
     client.on('close', () => {
       this.closed = true;
       this.notifyClosed();
@@ -71,8 +78,8 @@ export class Connection {
 
   /** Why this connection died, when it has: its own error, or the lost connection's message. */
   failure(): Error | undefined {
-    if (!this.closed) return undefined;
-    return this.lastError ?? new Error('the connection was closed');
+    if (!this.closed && !this.ended && !this.lastError) return undefined;
+    return this.lastError ?? new Error('the connection was closed by the other end');
   }
 
   /** Calls `listener` once, when the connection has closed (whoever closed it). */
@@ -151,8 +158,14 @@ export class Connection {
     try {
       return await work;
     } catch (err) {
-      const tunnel = this.tunnelFailure?.();
-      if (!tunnel || !(this.closed || err instanceof ConnectError)) throw err;
+      if (!this.tunnelFailure || !(this.closed || err instanceof ConnectError)) throw err;
+      // The bastion's connection may learn that the path died a moment after this one did.
+      let tunnel = this.tunnelFailure();
+      if (!tunnel) {
+        await new Promise((resolve) => setTimeout(resolve, TUNNEL_SETTLE_MS));
+        tunnel = this.tunnelFailure();
+      }
+      if (!tunnel) throw err;
       throw new ConnectError(`${this.name}: connection lost ${tunnel.message}`, 'the bastion went away: check it, then rerun the failed hosts', false, err);
     }
   }

@@ -94,6 +94,14 @@ describe('JumpPool', () => {
     expect(opened).toHaveLength(2);
   });
 
+  it('a released lease still names the dead bastion (the host connection closes, and releases, before its error is explained)', async () => {
+    const { jumps, opened } = pool();
+    const lease = await jumps.acquire([hop('b1')], 'h1');
+    lease.release();
+    opened[0]!.bastion!.die(new Error('read ECONNRESET'));
+    expect(lease.failure()?.message).toBe('via bastion admin@b1:22: read ECONNRESET');
+  });
+
   it('a host cancelled while the bastion connects gives up alone', async () => {
     let finish!: (b: FakeBastion) => void;
     const connector: BastionConnector = () => new Promise((resolve) => (finish = (b) => resolve(b as unknown as Connection)));

@@ -59,7 +59,9 @@ export class JumpPool {
       releaseHeld();
       throw viaBastion(hostName, err);
     }
-    const lease = this.leaseOf(held);
+    // A copy: the lease still names its bastions after release (a lost connection is explained
+    // after it closed, and closing released it).
+    const lease = this.leaseOf(held.slice());
     let released = false;
     return {
       forward: lease.forward,

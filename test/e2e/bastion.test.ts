@@ -1,0 +1,200 @@
+// Hosts reachable only through a bastion: light hosts whose network namespaces accept nothing
+// but the bastion and each other, so this machine cannot reach them (checked with OpenSSH's own
+// client). `up` tunnels through the bastion configured by ~/.ssh/config's ProxyJump (HOME points
+// at a test folder) and by ssh.proxyJump in the inventory, over one bastion connection for all
+// hosts, with the relay still passing bundles host to host; a changed bastion host key is
+// refused on every host naming the bastion; the bastion dropping its connections mid-run fails
+// its hosts with that cause, and --retry-failed converges.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildContainerdBundle } from '../hosts/artifacts.js';
+import { acceptedLogins, dropBastionConnections, hideBehind } from '../hosts/bastion.js';
+import { run } from '../hosts/exec.js';
+import { changeHostKey } from '../hosts/faults.js';
+import { startFleet, type Fleet } from '../hosts/fleet.js';
+import type { TestHost } from '../hosts/host.js';
+import { makeInventoryFixture, type InventoryFixture } from '../inventories/fixtures.js';
+import { markAsCluster, writeStubInventory, writeStubPlaybooks } from './stub-cluster.js';
+import { relayTraces, type LedgerRun } from './relay-support.js';
+import { e2eUnavailableReason, kubeforge, kubeforgeInBackground, ssh, waitFor } from './support.js';
+
+const unavailable = e2eUnavailableReason();
+
+interface Summary {
+  event: 'summary';
+  exitCode: number;
+  hosts: Array<{ host: string; status: string; reason?: string; ssh?: Record<string, { value: string; from: string }> }>;
+}
+
+/** The summary line of a `--json` run. */
+function summaryOf(stdout: string): Summary {
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{') && l.includes('"event":"summary"'));
+  if (!line) throw new Error(`no summary in:\n${stdout}`);
+  return JSON.parse(line) as Summary;
+}
+
+describe.skipIf(unavailable)('bastion: hosts reachable only through a jump host', () => {
+  let fleet: Fleet;
+  let fixture: InventoryFixture;
+  let dir: string;
+  let bastion: TestHost;
+  let hidden: TestHost[];
+  let home: string;
+  let sshConfig: string;
+  let playbooks: string;
+  let containerd: { bundle: string; version: string };
+
+  beforeAll(async () => {
+    fleet = await startFleet({ light: 4 });
+    [bastion, ...hidden] = fleet.light as [TestHost, ...TestHost[]];
+    await hideBehind(bastion, hidden);
+    fixture = makeInventoryFixture();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-bastion-'));
+    const built = await buildContainerdBundle();
+    containerd = { bundle: built.path, version: built.version };
+    playbooks = await writeStubPlaybooks(path.join(dir, 'relaying'), 'test -s "$KF_BUNDLE_CONTAINERD"', { sendsContainerdBundle: true });
+    await markAsCluster(hidden);
+
+    // The operator's ~/.ssh/config: the bastion by an alias, and every other fleet address
+    // behind it. The inventory names neither.
+    home = path.join(dir, 'home');
+    await fs.mkdir(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+    sshConfig = path.join(home, '.ssh', 'config');
+    await fs.writeFile(
+      sshConfig,
+      [
+        '# the jump host of the test network',
+        'Host jump',
+        `  HostName ${bastion.address}`,
+        '  User root',
+        '',
+        `Host ${hidden.map((h) => h.address).join(' ')} !${bastion.address}`,
+        '  ProxyJump jump',
+        '',
+      ].join('\n'),
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await fleet?.destroy();
+    fixture?.remove();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('this machine cannot reach the hidden hosts directly; the bastion can', async () => {
+    for (const host of hidden) {
+      const direct = await ssh(fleet, host, 'true', { allowFail: true });
+      expect(direct.code, `${host.name} must not be reachable from this machine`).not.toBe(0);
+    }
+    // OpenSSH through the bastion reaches them: the network is as the test means it.
+    const checked = ['-i', fleet.clientKey, '-o', `UserKnownHostsFile=${fleet.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
+    const through = await run(
+      'ssh',
+      [...checked, '-o', `ProxyCommand=ssh ${checked.join(' ')} -W %h:%p root@${bastion.address}`, `root@${hidden[0]!.address}`, 'hostname'],
+      { allowFail: true },
+    );
+    expect(through.stdout.trim(), through.stderr).toBe(hidden[0]!.name);
+  }, 60_000);
+
+  it('up through the ProxyJump of ~/.ssh/config: one bastion login for all hosts, bundles relayed host to host, -v says where each setting came from', async () => {
+    const inventory = await writeStubInventory(fleet, fixture, await subdir('by-config'), hidden, { containerd });
+    const bastionLogins = (await acceptedLogins(bastion)).length;
+
+    const r = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--no-progress', '-v'], { env: { HOME: home }, timeoutMs: 180_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+
+    // -v: the ProxyJump and the bastion come from the ssh config, with its lines.
+    const setting = (name: string, value: string, from: string) => `  ${name.padEnd('keepaliveInterval'.length)}  ${value}  (${from})`;
+    expect(r.stdout).toContain(setting('proxyJump', 'root@jump:22', `ssh config ${sshConfig}:7`));
+    expect(r.stdout).toContain(setting('user', 'root', 'inventory ssh.user'));
+    expect(r.stdout).toContain(setting('address', hidden[0]!.address, 'inventory hosts[0].address'));
+    expect(r.stdout).toContain(`  via bastion root@jump:22: dials ${bastion.address}, user root, key ${fleet.clientKey}`);
+
+    // One login on the bastion for the three hosts; each host saw kubeforge's login come from the
+    // bastion (the others are the relay's, from peers), none from this machine.
+    expect((await acceptedLogins(bastion)).length - bastionLogins).toBe(1);
+    for (const host of hidden) {
+      const logins = await acceptedLogins(host);
+      expect(logins.filter((l) => l.includes(`from ${bastion.address} `)).length, logins.join('\n')).toBeGreaterThan(0);
+      expect(logins.filter((l) => l.includes(`from ${fleet.gateway} `)), logins.join('\n')).toEqual([]);
+    }
+
+    // The relay works behind the bastion: one copy came through it, the others host to host.
+    const ledger = JSON.parse(await fs.readFile(path.join(path.dirname(inventory), '.kubeforge', 'last-run.json'), 'utf8')) as LedgerRun;
+    const details = ledger.hosts.map((h) => h.steps.find((s) => s.key === 'prepare/work')?.detail ?? '');
+    expect(details.filter((d) => / uploaded \(/.test(d)), details.join('\n')).toHaveLength(1);
+    expect(details.filter((d) => / relayed from [a-z0-9-]+ \(/.test(d)), details.join('\n')).toHaveLength(hidden.length - 1);
+    for (const host of hidden) expect(await relayTraces(host), host.name).toBe('');
+  }, 240_000);
+
+  it('up through ssh.proxyJump in the inventory, which wins over the ssh config; the --json summary carries the sources', async () => {
+    const inventory = await writeStubInventory(fleet, fixture, await subdir('by-inventory'), hidden, {
+      containerd,
+      ssh: { proxyJump: `root@${bastion.address}:22` },
+    });
+    const r = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--json'], { env: { HOME: home }, timeoutMs: 180_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const summary = summaryOf(r.stdout);
+    expect(summary.hosts.map((h) => h.status)).toEqual(hidden.map(() => 'ok'));
+    for (const h of summary.hosts) {
+      expect(h.ssh?.proxyJump).toEqual({ value: `root@${bastion.address}:22`, from: 'inventory ssh.proxyJump' });
+      expect(h.ssh?.address?.from).toMatch(/^inventory hosts\[\d\]\.address$/);
+    }
+  }, 240_000);
+
+  it('the bastion dropping its connections mid-run fails every host behind it with that cause; --retry-failed converges', async () => {
+    const work = await subdir('dies');
+    const blocking = await writeStubPlaybooks(work, 'touch /run/kf-bastion-started\nwhile [ ! -e /run/kf-bastion-go ]; do sleep 0.2; done');
+    const inventory = await writeStubInventory(fleet, fixture, work, hidden, { ssh: { proxyJump: `root@${bastion.address}` } });
+    await Promise.all(hidden.map((h) => h.exec('rm -f /run/kf-bastion-started /run/kf-bastion-go')));
+
+    const run = kubeforgeInBackground(['up', '-i', inventory, '--playbooks', blocking, '--json'], { env: { HOME: home } });
+    await waitFor(
+      'every hidden host to be running the blocking step',
+      async () => (await Promise.all(hidden.map((h) => h.exec('test -e /run/kf-bastion-started', { allowFail: true })))).every((x) => x.code === 0),
+      120_000,
+    );
+    await dropBastionConnections(bastion);
+    const r = await run.done;
+    // Let the orphaned step scripts end (their sessions are gone).
+    await Promise.all(hidden.map((h) => h.exec('touch /run/kf-bastion-go')));
+
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const summary = summaryOf(r.stdout);
+    for (const h of summary.hosts) {
+      expect(h.status, JSON.stringify(h)).toBe('failed');
+      expect(h.reason, JSON.stringify(h)).toContain(`connection lost via bastion root@${bastion.address}:22`);
+    }
+
+    const retry = await kubeforge(['up', '-i', inventory, '--playbooks', blocking, '--retry-failed', '--json'], { env: { HOME: home }, timeoutMs: 180_000 });
+    expect(retry.code, retry.stdout + retry.stderr).toBe(0);
+    expect(summaryOf(retry.stdout).hosts.map((h) => [h.host, h.status])).toEqual(hidden.map((h) => [h.name, 'ok']));
+  }, 300_000);
+
+  it('a changed bastion host key is refused on every host behind it, naming the bastion; nothing reaches the hosts', async () => {
+    const inventory = await writeStubInventory(fleet, fixture, await subdir('rekeyed'), hidden, { containerd });
+    await changeHostKey(bastion);
+    const logins = await Promise.all(hidden.map(async (h) => (await acceptedLogins(h)).length));
+
+    const r = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--json'], { env: { HOME: home }, timeoutMs: 180_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const summary = summaryOf(r.stdout);
+    for (const h of summary.hosts) {
+      expect(h.status).toBe('failed');
+      expect(h.reason).toContain(`${h.host}: via bastion root@jump:22 (${bastion.address} port 22): HOST KEY CHANGED`);
+    }
+    expect(await Promise.all(hidden.map(async (h) => (await acceptedLogins(h)).length))).toEqual(logins);
+  }, 240_000);
+
+  /** A folder of its own per case: each inventory keeps its own ledger. */
+  async function subdir(name: string): Promise<string> {
+    const sub = path.join(dir, name);
+    await fs.mkdir(sub, { recursive: true });
+    return sub;
+  }
+});
