@@ -45,6 +45,8 @@ export interface Remote {
   upload(localPath: string, remotePath: string, opts: UploadOptions): Promise<'uploaded' | 'unchanged'>;
   /** Writes content to remotePath atomically: temp file (mode set first), verified, renamed. */
   writeFile(remotePath: string, content: string | Buffer, opts: WriteFileOptions): Promise<void>;
+  /** Streams remotePath (read as root) into a new local file (mode 0600); returns its sha256 and size. */
+  download?(remotePath: string, localPath: string, opts?: { signal?: AbortSignal }): Promise<{ sha256: string; size: number }>;
   close(): void;
 }
 
