@@ -16,7 +16,7 @@ export function describeReset(cluster: Cluster, selection: ResetSelection, remov
   lines.push(`Removed on each host: kubeforge's binaries, config files, systemd units and drop-ins, step markers, its /etc/hosts block,` +
     ` /var/lib/kubeforge (bundles, secrets)${cluster.network ? ", the network add-on's CNI config" : ''}` +
     `${removeImages ? ', and containerd\'s images and data (/var/lib/containerd)' : '; containerd\'s images stay (--remove-images removes them)'}.`);
-  lines.push('Kept: OS packages, loaded kernel modules and sysctl values (until a reboot). `kubeforge up` brings the hosts back.');
+  lines.push('Kept: OS packages; kernel modules, sysctl values, iptables rules and the add-on\'s interfaces until a reboot. `kubeforge up` brings the hosts back.');
   return lines.join('\n');
 }
 
