@@ -8,6 +8,7 @@ import { initHost } from '../../model.js';
 import { sshConnector } from '../../ssh/remote.js';
 import { readNodes, type NodeReadiness } from '../../cluster/kubectl.js';
 import { Redactor } from '../../cluster/secrets.js';
+import { certificatesText, liveCertificates } from './certificates.js';
 
 /** The nodes as the cluster's API server sees them, through kubectl on the init host. */
 async function liveNodes(inventory: string): Promise<{ nodes?: NodeReadiness[]; error?: string; expected: string[] }> {
@@ -43,9 +44,10 @@ export async function statusCommand(flags: { inventory: string; json?: boolean; 
   const last = await readLastRun(inventoryPath);
   if (!last) throw new InputError(flags.inventory, 'no run is recorded beside this inventory yet', 'run `kubeforge up` first');
   const state = (await readState(inventoryPath)) ?? {};
-  const live = flags.nodes !== false && last.kubeconfigPath ? await liveNodes(flags.inventory) : undefined;
+  const ask = flags.nodes !== false && last.kubeconfigPath !== undefined;
+  const [live, certs] = ask ? await Promise.all([liveNodes(flags.inventory), liveCertificates(flags.inventory)]) : [undefined, undefined];
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ lastRun: last, hosts: state, ...(live ? { nodes: live.nodes ?? null, nodesError: live.error } : {}) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ lastRun: last, hosts: state, ...(live ? { nodes: live.nodes ?? null, nodesError: live.error } : {}), ...(certs ? { certificates: certs } : {}) }, null, 2) + '\n');
     return 0;
   }
   const out = (line: string) => process.stdout.write(line + '\n');
@@ -60,6 +62,7 @@ export async function statusCommand(flags: { inventory: string; json?: boolean; 
   if (resets.done.length) out(`hosts reset (a plain kubeforge up brings them back): ${resets.done.join(', ')}`);
   if (resets.failed.length) out(`hosts whose reset did not finish (run it again: kubeforge reset --limit ${resets.failed.join(',')}): ${resets.failed.join(', ')}`);
   if (live) out(`\n${nodesTable(live)}`);
+  if (certs) out(`\n${certificatesText(certs, flags.inventory)}`);
   if (last.kubeconfigPath) out(`\nkubeconfig: ${last.kubeconfigPath}`);
   return 0;
 }
