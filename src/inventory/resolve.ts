@@ -91,7 +91,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   const merged = inventory.hosts.map((_, i) => mergeSsh(inventory, i));
   await checkKeyFiles(inventory, merged, userPath, notFoundHint, errors);
   checkSecrets(inventory, merged, context.env, errors);
-  const sshConfig = await readSshConfig(inventory.ssh?.configFile, userPath, context.home, errors);
+  const sshConfig = await readSshConfig(inventory.ssh?.configFile, userPath, context.home, errors, warnings);
   const globalLayer = globalSsh(inventory);
   const effective = inventory.hosts.map((host, i) => {
     const result = effectiveSsh({

@@ -20,6 +20,7 @@ export async function readSshConfig(
   userPath: (p: string) => string,
   home: string,
   errors: Problem[],
+  warnings: Problem[],
 ): Promise<LoadedSshConfig | undefined> {
   if (configFile === 'none') return undefined;
   const named = configFile !== undefined;
@@ -41,6 +42,15 @@ export async function readSshConfig(
     return undefined;
   }
   const parsed = parseSshConfig(text, file);
+  // Not followed: say so, rather than let hosts described there go unnoticed.
+  for (const block of parsed.blocks) {
+    for (const directive of block.directives.filter((d) => d.keyword === 'include')) {
+      warnings.push({
+        path: named ? ['ssh', 'configFile'] : ['ssh'],
+        message: `ssh config ${showPath(file)}:${directive.line}: Include ${directive.args.join(' ')} is not followed by kubeforge; settings in that file are not read`,
+      });
+    }
+  }
   const reported = new Set<string>();
   return {
     file: parsed,

@@ -97,6 +97,13 @@ describe('ssh config in loadInventory', () => {
     expect(w1!.ssh.proxyJump).toBeUndefined();
   });
 
+  it('warns that an Include is not followed, at the config line', async () => {
+    const config = write('ssh_config', '# first\nInclude ~/.ssh/config.d/*\n');
+    const path = write('inventory.yaml', `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  configFile: ssh_config\nhosts:\n  - { name: cp1, address: 10.0.0.10, role: control-plane }\n`);
+    const { warnings } = await loadInventory(path, { env: fixture.env });
+    expect(warnings).toEqual([`${path}:11:15: ssh config ${config}:2: Include ~/.ssh/config.d/* is not followed by kubeforge; settings in that file are not read`]);
+  });
+
   it('rejects a malformed proxyJump in the inventory at its value', async () => {
     const path = write('inventory.yaml', `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  proxyJump: "admin@[fd00::1"\nhosts:\n  - { name: cp1, address: 10.0.0.10, role: control-plane }\n`);
     const found = await messages(path);
