@@ -162,6 +162,22 @@ program
   .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
   .action(action(async (what: string, flags) => (await import('./commands/completion/index.js')).completeCommand(what, flags)));
 
+const certs = program.command('certs').description("the control planes' certificates (kubeadm's; `status` shows when they expire)");
+certs
+  .command('renew')
+  .description('renew the certificates on every control plane, one at a time, restart the control-plane static Pods, refresh the admin kubeconfig')
+  .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
+  .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+  .action(action(async (flags) => (await import('./commands/certs/index.js')).certsRenewCommand(flags)));
+
+program
+  .command('backup')
+  .description("take an etcd snapshot on a control plane, verify it, and bring it here with its sha256 and the cluster's PKI")
+  .option('-i, --inventory <file>', 'inventory file', 'inventory.yaml')
+  .option('-o, --output <dir>', 'where backups go, one folder per backup (default: backups/ beside the inventory)')
+  .action(action(async (flags) => (await import('./commands/backup/index.js')).backupCommand(flags)));
+
+// Every command is defined above: configureHelp gives each its examples and flag-error hints.
 configureHelp(program);
 
 /** True when this file is the program being run, not a module imported (by a test). */
