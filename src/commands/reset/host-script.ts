@@ -40,13 +40,14 @@ kf_now; kf_t0=$kf_now
 kf_report() { kf_now; printf '%s %s %s %s\n' "$KFR_NONCE" "$1" "$((kf_now - kf_t0))" "$2"; kf_t0=$kf_now; }
 # kf_output PART TEXT: the last lines of a part's output, each marked as that part's.
 kf_output() { printf '%s\n' "$2" | tail -n 20 | while IFS= read -r kf_l; do printf '%s out %s %s\n' "$KFR_NONCE" "$1" "$kf_l"; done; }
-# kf_undo I: step I's reset command (in a subshell, under sh -eu), then its files, their
-# backups and the folders they leave empty, then its marker.
+# kf_undo I: step I's reset command (in a subshell, under sh -eu, with KF_STEP_MARKER: the
+# step's marker, there when it once succeeded here), then its files, their backups and the
+# folders they leave empty, then its marker.
 kf_undo() {
   eval "kf_s=\${KFR_$1_S:-} kf_files=\${KFR_$1_F:-} kf_m=\$KFR_$1_M"
   kf_rc=0
   kf_out=
-  if [ -n "$kf_s" ]; then kf_out=$( (sh -euc "$kf_s") </dev/null 2>&1 ) || kf_rc=$?; fi
+  if [ -n "$kf_s" ]; then kf_out=$( (KF_STEP_MARKER=$kf_m; export KF_STEP_MARKER; sh -euc "$kf_s") </dev/null 2>&1 ) || kf_rc=$?; fi
   if [ "$kf_rc" != 0 ]; then
     kf_output "step$1" "$kf_out"
     kf_report "step$1" "failed $kf_rc"
