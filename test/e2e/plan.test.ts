@@ -177,6 +177,9 @@ describe.skipIf(unavailable)('kubeforge plan on a converged cluster of 2 full ho
     }
     // No kubeadm or add-on work: only the Ready wait that follows a change on a node.
     expect(report.clusterActions.filter((a) => a.action !== 'wait-ready')).toEqual([]);
+    const limited = await kubeforge(['plan', '-i', inventory, '--json', '--limit', 'role=worker']);
+    expect(limited.code, limited.stderr).toBe(0);
+    expect((JSON.parse(limited.stdout) as PlanReport).hosts.map((h) => [h.host, h.steps.map((st) => st.key)])).toEqual([['full-2', ['containerd/config']]]);
   });
 
   it('reports a host whose key is not in known_hosts, trusting and recording nothing (even with ssh.acceptNewHostKeys)', async () => {
@@ -195,6 +198,24 @@ describe.skipIf(unavailable)('kubeforge plan on a converged cluster of 2 full ho
     expect(await fs.readFile(knownHosts, 'utf8')).toBe(keysBefore);
     await fs.rm(other, { recursive: true, force: true });
     await fs.rm(knownHosts);
+  });
+
+  it('reports bad input before connecting, as up does: exit 2, and 1 under --detailed-exitcode (where 2 means changes)', async () => {
+    const bad = path.join(dir, 'bad');
+    await fs.mkdir(bad);
+    const badInventory = path.join(bad, 'inventory.yaml');
+    await fs.writeFile(badInventory, (await fs.readFile(inventory, 'utf8')).replace(/^containerd:\n/m, 'containerd:\n  registryConfigPth: /etc/containerd/x.d\n'));
+    const plain = await kubeforge(['plan', '-i', badInventory]);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(2);
+    expect(plain.stderr).toMatch(/inventory\.yaml:\d+:\d+: .*registryConfigPth/);
+    expect(plain.stdout).toBe('');
+    const detailed = await kubeforge(['plan', '-i', badInventory, '--detailed-exitcode']);
+    expect(detailed.code, detailed.stdout + detailed.stderr).toBe(1);
+    expect(detailed.stderr).toMatch(/registryConfigPth/);
+    const flag = await kubeforge(['plan', '-i', inventory, '--detailed-exitcode', '--limt', 'full-1']);
+    expect(flag.code, flag.stderr).toBe(1);
+    expect(flag.stderr).toMatch(/unknown option '--limt'/);
+    await fs.rm(bad, { recursive: true, force: true });
   });
 
   it('changed nothing: files, modes, markers, services, the ledger of runs and known_hosts are as before', async () => {
