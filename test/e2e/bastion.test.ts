@@ -176,6 +176,27 @@ describe.skipIf(unavailable)('bastion: hosts reachable only through a jump host'
     expect(summaryOf(retry.stdout).hosts.map((h) => [h.host, h.status])).toEqual(hidden.map((h) => [h.name, 'ok']));
   }, 300_000);
 
+  it('Ctrl-C reaches through the bastion: the running commands on the hosts are killed, and every connection ends', async () => {
+    const work = await subdir('interrupted');
+    const sleeping = await writeStubPlaybooks(work, 'touch /run/kf-interrupt-started\nsleep 1000');
+    const inventory = await writeStubInventory(fleet, fixture, work, hidden, { ssh: { proxyJump: `root@${bastion.address}` } });
+    await Promise.all(hidden.map((h) => h.exec('rm -f /run/kf-interrupt-started')));
+
+    const run = kubeforgeInBackground(['up', '-i', inventory, '--playbooks', sleeping, '--no-progress'], { env: { HOME: home } });
+    await waitFor(
+      'every hidden host to be running the sleeping step',
+      async () => (await Promise.all(hidden.map((h) => h.exec('test -e /run/kf-interrupt-started', { allowFail: true })))).every((x) => x.code === 0),
+      120_000,
+    );
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stdout + r.stderr).toBe(130);
+    // Killed by kubeforge before it exited, through the tunnel: nothing of the step is left.
+    for (const host of hidden) expect(await host.sh('pgrep -x sleep || true'), host.name).toBe('');
+    // The bastion serves no connection of the run any more (only its listener, PID 1).
+    await waitFor('the bastion to hold no connection', async () => (await bastion.sh('pgrep sshd | grep -vx 1 || true')) === '', 30_000);
+  }, 240_000);
+
   it('a changed bastion host key is refused on every host behind it, naming the bastion; nothing reaches the hosts', async () => {
     const inventory = await writeStubInventory(fleet, fixture, await subdir('rekeyed'), hidden, { containerd });
     await changeHostKey(bastion);
