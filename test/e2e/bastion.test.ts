@@ -176,6 +176,34 @@ describe.skipIf(unavailable)('bastion: hosts reachable only through a jump host'
     expect(summaryOf(retry.stdout).hosts.map((h) => [h.host, h.status])).toEqual(hidden.map((h) => [h.name, 'ok']));
   }, 300_000);
 
+  it('a bastion whose link goes silent is found dead by its keepalives first, and named as the cause on every host', async () => {
+    const work = await subdir('silent');
+    const blocking = await writeStubPlaybooks(work, 'touch /run/kf-silent-started\nwhile [ ! -e /run/kf-silent-go ]; do sleep 0.2; done');
+    const inventory = await writeStubInventory(fleet, fixture, work, hidden, { ssh: { proxyJump: `root@${bastion.address}`, keepaliveInterval: '1s' } });
+    await Promise.all(hidden.map((h) => h.exec('rm -f /run/kf-silent-started /run/kf-silent-go')));
+
+    const run = kubeforgeInBackground(['up', '-i', inventory, '--playbooks', blocking, '--json'], { env: { HOME: home } });
+    await waitFor(
+      'every hidden host to be running the blocking step',
+      async () => (await Promise.all(hidden.map((h) => h.exec('test -e /run/kf-silent-started', { allowFail: true })))).every((x) => x.code === 0),
+      120_000,
+    );
+    // No FIN, no RST: only keepalives can tell the path is gone.
+    await bastion.setLink(false);
+    let r;
+    try {
+      r = await run.done;
+    } finally {
+      await bastion.setLink(true);
+      await Promise.all(hidden.map((h) => h.exec('touch /run/kf-silent-go')));
+    }
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    for (const h of summaryOf(r.stdout).hosts) {
+      expect(h.status, JSON.stringify(h)).toBe('failed');
+      expect(h.reason, JSON.stringify(h)).toContain(`connection lost via bastion root@${bastion.address}:22`);
+    }
+  }, 240_000);
+
   it('Ctrl-C reaches through the bastion: the running commands on the hosts are killed, and every connection ends', async () => {
     const work = await subdir('interrupted');
     const sleeping = await writeStubPlaybooks(work, 'touch /run/kf-interrupt-started\nsleep 1000');
