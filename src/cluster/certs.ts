@@ -74,6 +74,9 @@ restore() {
 mkdir -p "$hold"; chmod 0700 "$hold"
 restore
 trap restore EXIT
+# A lost connection (HUP) or a signal still puts the manifests back (a SIGKILL cannot: then the
+# next restart does it first).
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 for c in $KF_PODS; do
   [ -f "$m/$c.yaml" ] || { echo "$m/$c.yaml is not there: not a kubeadm control plane" >&2; exit ${EXIT_NOT_CONTROL_PLANE}; }
 done

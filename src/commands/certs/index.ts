@@ -102,8 +102,15 @@ export async function certsRenewCommand(flags: CertsRenewFlags): Promise<number>
   const started = Date.now();
   const redactor = new Redactor();
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
+  // A control plane is never left half-restarted: the first Ctrl-C lets the current host finish
+  // and stops before the next; only a second one aborts at once.
+  let stopping = false;
+  const onSigint = () => {
+    if (stopping) return controller.abort(new Error('interrupted'));
+    stopping = true;
+    process.stderr.write('interrupt: finishing the control plane in progress, then stopping (Ctrl-C again to abort now)\n');
+  };
+  process.on('SIGINT', onSigint);
   const ctx: CertsContext = { signal: controller.signal, redact: redactor.redact };
   const connect = sshConnector();
   const results: HostResult[] = [];
@@ -112,6 +119,10 @@ export async function certsRenewCommand(flags: CertsRenewFlags): Promise<number>
     for (const host of hosts) {
       if (failed) {
         results.push({ host: host.name, role: host.role, status: 'blocked', steps: [], reason: `not started: ${failed.host} failed` });
+        continue;
+      }
+      if (stopping) {
+        results.push({ host: host.name, role: host.role, status: 'cancelled', steps: [], reason: 'not started: interrupted' });
         continue;
       }
       const steps: StepResult[] = [];
@@ -130,7 +141,7 @@ export async function certsRenewCommand(flags: CertsRenewFlags): Promise<number>
       }
     }
     let kubeconfigPath: string | undefined;
-    if (!failed) {
+    if (!failed && !stopping) {
       const init = hosts[0]!;
       const steps = results[0]!.steps;
       let remote: Remote | undefined;
@@ -154,7 +165,8 @@ export async function certsRenewCommand(flags: CertsRenewFlags): Promise<number>
         (remote as Remote | undefined)?.close();
       }
     }
-    const exitCode = controller.signal.aborted ? 130 : failed ? 1 : 0;
+    const interrupted = controller.signal.aborted || stopping;
+    const exitCode = interrupted ? 130 : failed ? 1 : 0;
     const record: RunRecord = {
       id: newRunId(new Date(started)),
       command: 'certs renew',
@@ -163,12 +175,15 @@ export async function certsRenewCommand(flags: CertsRenewFlags): Promise<number>
       finishedAt: new Date().toISOString(),
       durationMs: Date.now() - started,
       exitCode,
-      interrupted: controller.signal.aborted,
+      interrupted,
       hosts: results,
       ...(kubeconfigPath && !failed ? { kubeconfigPath } : {}),
     };
     const file = await writeOperation(inventoryPath, record);
-    out(failed ? `certs renew stopped at ${failed.host}; the hosts after it were not touched (ledger: ${file})` : `certificates renewed on ${hosts.length} control plane(s) (ledger: ${file})`);
+    const done = results.filter((r) => r.status === 'ok').map((r) => r.host);
+    if (failed) out(`certs renew stopped at ${failed.host}; the hosts after it were not touched (ledger: ${file})`);
+    else if (interrupted) out(`certs renew interrupted: renewed on ${done.join(', ') || 'no host'}; run it again for the others (the laptop kubeconfig was not refreshed) (ledger: ${file})`);
+    else out(`certificates renewed on ${hosts.length} control plane(s) (ledger: ${file})`);
     return exitCode;
   } finally {
     process.off('SIGINT', onSigint);
