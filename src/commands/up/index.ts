@@ -63,15 +63,9 @@ export async function upCommand(flags: UpFlags): Promise<number> {
   const err = (line: string) => process.stderr.write(line + '\n');
   const inventoryPath = path.resolve(flags.inventory);
 
-  // Everything that can be wrong with the input is found before any host is contacted.
-  const { cluster, warnings } = await loadInventory(flags.inventory);
-  for (const w of warnings) err(`warning: ${w}`);
-  if (flags.acceptNewHostKeys) {
-    // Bastions' keys too: they are checked exactly like the hosts'.
-    for (const h of cluster.hosts) for (const s of [h.ssh, ...(h.ssh.proxyJump ?? []).map((j) => j.ssh)]) s.acceptNewHostKeys = true;
-  }
-  if (flags.verbose && !flags.json) for (const line of sshSourceLines(cluster.hosts)) out(line);
-  if (flags.askSudoPassword) await askSudoPassword(cluster, process.stdin.isTTY === true, askHidden);
+  // Everything that can be wrong with the input is found before any host is contacted; the
+  // flags first, so a mistyped one is reported before the inventory is read (or a password asked).
+  if (flags.retryFailed && flags.limit) throw new InputError('--retry-failed', 'cannot be combined with --limit', 'use one: --retry-failed takes the hosts that failed, --limit the hosts you name');
   const hostConcurrency = positiveInt('--concurrency', flags.concurrency);
   const uploadConcurrency = positiveInt('--upload-concurrency', flags.uploadConcurrency);
   const relay = onOff('--relay', flags.relay);
@@ -91,12 +85,19 @@ export async function upCommand(flags: UpFlags): Promise<number> {
   }
   // A kubeconfig the merge could not read is bad input: found now, before any host is touched.
   if (flags.mergeKubeconfig) await (await import('../kubeconfig/index.js')).checkMergeTarget(process.env);
+  const { cluster, warnings } = await loadInventory(flags.inventory);
+  for (const w of warnings) err(`warning: ${w}`);
+  if (flags.acceptNewHostKeys) {
+    // Bastions' keys too: they are checked exactly like the hosts'.
+    for (const h of cluster.hosts) for (const s of [h.ssh, ...(h.ssh.proxyJump ?? []).map((j) => j.ssh)]) s.acceptNewHostKeys = true;
+  }
+  if (flags.verbose && !flags.json) for (const line of sshSourceLines(cluster.hosts)) out(line);
+  if (flags.askSudoPassword) await askSudoPassword(cluster, process.stdin.isTTY === true, askHidden);
   const playbooks = await loadPlaybooks(flags.playbooks);
   const plans = planCluster(cluster, playbooks);
   const contents = await bundleContents(cluster);
 
   let only: Set<string> | undefined;
-  if (flags.retryFailed && flags.limit) throw new InputError('--retry-failed', 'cannot be combined with --limit', 'use one: --retry-failed takes the hosts that failed, --limit the hosts you name');
   if (flags.limit) only = parseLimit(cluster, flags.limit);
   if (flags.retryFailed) {
     const state = await readState(inventoryPath);
