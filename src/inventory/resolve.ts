@@ -114,6 +114,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   });
   await checkConfigKeyFiles([...effective, ...hops], notFoundHint, errors);
   sshSettings.forEach((ssh, i) => checkCredentials(inventory, i, ssh, merged[i]!, errors));
+  checkBastionCredentials(inventory, sshSettings, effective, errors);
   await checkKnownHosts(merged, sshSettings, warnings);
 
   const containerdVersion = containerdVersionOf(inventory);
@@ -413,6 +414,25 @@ function checkCredentials(inventory: Inventory, index: number, ssh: SshSettings,
       agent ? 'no ssh-agent (SSH_AUTH_SOCK is not set)' : 'agent is false'
     }`,
     hint: 'set ssh.keyFile (for every host, or under this host), start an ssh-agent, or name a password variable with passwordEnv',
+  });
+}
+
+/** A bastion with no way to log in is bad input too, said once per bastion (not at connect time on every host). */
+function checkBastionCredentials(inventory: Inventory, settings: SshSettings[], effective: EffectiveSsh[], errors: Problem[]): void {
+  const reported = new Set<string>();
+  settings.forEach((ssh, i) => {
+    for (const hop of ssh.proxyJump ?? []) {
+      if (hop.ssh.keyFile || hop.ssh.agentSocket || hop.ssh.password !== undefined || reported.has(hop.label)) continue;
+      reported.add(hop.label);
+      // At the proxyJump that names it, when the inventory does; else at the host.
+      const source = effective[i]!.proxyJump.source;
+      const path: Path = source.from === 'inventory' ? source.path : ['hosts', i, 'address'];
+      errors.push({
+        path,
+        message: `${formatPath(path)}: bastion ${hop.label} (for host ${inventory.hosts[i]!.name}) has no way to log in: no key file, no ssh-agent, no password`,
+        hint: 'give the bastion an IdentityFile in the ssh config, or set ssh.keyFile (or passwordEnv, or an ssh-agent) at the top level of the inventory: bastions use those',
+      });
+    }
   });
 }
 

@@ -104,6 +104,15 @@ describe('ssh config in loadInventory', () => {
     expect(warnings).toEqual([`${path}:11:15: ssh config ${config}:2: Include ~/.ssh/config.d/* is not followed by kubeforge; settings in that file are not read`]);
   });
 
+  it('a bastion with no way to log in is an input error, once', async () => {
+    const path = write(
+      'inventory.yaml',
+      `${BASE}ssh:\n  agent: false\n  configFile: none\n  proxyJump: jump@10.1.0.1\n` +
+        `hosts:\n  - { name: cp1, address: 10.0.0.10, role: control-plane, ssh: { keyFile: keys/id_ed25519 } }\n  - { name: w1, address: 10.0.0.11, role: worker, ssh: { keyFile: keys/id_ed25519 } }\n`,
+    );
+    expect(await messages(path)).toEqual([`${path}:12:14: ssh.proxyJump: bastion jump@10.1.0.1:22 (for host cp1) has no way to log in: no key file, no ssh-agent, no password`]);
+  });
+
   it('rejects a malformed proxyJump in the inventory at its value', async () => {
     const path = write('inventory.yaml', `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  proxyJump: "admin@[fd00::1"\nhosts:\n  - { name: cp1, address: 10.0.0.10, role: control-plane }\n`);
     const found = await messages(path);
