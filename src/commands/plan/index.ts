@@ -68,7 +68,8 @@ async function plan(flags: PlanFlags): Promise<number> {
   const redactor = new Redactor();
   for (const h of cluster.hosts) redactor.add(h.ssh.password, h.ssh.passphrase, h.ssh.sudoPassword);
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
+  // Ctrl-C stops the gathers (nothing to clean up: nothing was written); a second one exits at once.
+  const onSigint = () => (controller.signal.aborted ? process.exit(130) : controller.abort());
   process.on('SIGINT', onSigint);
   const signal = controller.signal;
   const connect = sshConnector();
