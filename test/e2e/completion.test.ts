@@ -1,7 +1,7 @@
 // The completion scripts as the shells load them: bash itself sources `kubeforge completion
 // bash` and runs its completion function with COMP_WORDS/COMP_CWORD set as bash sets them on
-// TAB; fish runs `complete -C`; zsh checks the script's syntax (its completion system needs a
-// terminal). The scripts call the built CLI (`__complete hosts`) for --limit, so this file
+// TAB; fish runs `complete -C`; zsh completes in a pseudo-terminal (zsh/zpty), as on a TAB
+// typed at its prompt. The scripts call the built CLI (`__complete hosts`) for --limit, so this file
 // runs in the e2e project, after `npm run build`. No test host is needed.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -140,9 +140,48 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect((await fish('kubeforge up --relay ')).stdout.split('\n').map((l) => l.split('\t')[0]).filter(Boolean).sort()).toEqual(['off', 'on']);
   });
 
-  it.skipIf(!installed('zsh'))('zsh: the script parses (zsh -n) and defines its function when sourced', async () => {
+  it.skipIf(!installed('zsh'))('zsh: the script parses (zsh -n) and defines its functions when sourced', async () => {
     expect(await run('zsh', ['-n', scripts.zsh!], { allowFail: true })).toEqual({ code: 0, stdout: '', stderr: '' });
     const loaded = await run('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -D; source ${scripts.zsh}; whence -w _kubeforge _kubeforge_hosts`], { allowFail: true, env: env() });
     expect(loaded.stdout.trim().split('\n')).toEqual(['_kubeforge: function', '_kubeforge_hosts: function']);
+  });
+
+  /**
+   * What zsh's completion system offers for `line` + TAB: an interactive zsh in a pseudo-terminal
+   * (zsh/zpty) with the script loaded and compadd wrapped to print each match it adds.
+   */
+  async function zsh(line: string): Promise<string[]> {
+    const capture = path.join(dir, 'capture.zsh');
+    await fs.writeFile(
+      capture,
+      `zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z 'PROMPT=""; autoload -U compinit; compinit -u -D; source ${scripts.zsh}'
+zpty -w z 'compadd () { local -a __hits; builtin compadd -A __hits "$@"; (( $#__hits )) && print -rl -- "<M>"\${^__hits} >/dev/tty; builtin compadd "$@" }'
+zpty -w z '_capture () { _main_complete; print -r -- "<END>" >/dev/tty }; zle -C capture complete-word _capture; bindkey "^I" capture'
+zpty -w z 'print -r -- "<READY"">"'
+while zpty -r z line; do [[ $line == *'<READY>'* ]] && break; done
+zpty -w -n z "$1"$'\\t'
+while zpty -r z line; do
+  [[ $line == *'<END>'* ]] && break
+  [[ $line == *'<M>'* ]] && print -r -- "\${\${line##*<M>}%%$'\\r'*}"
+done
+zpty -d z
+`,
+    );
+    // The bound only keeps a broken script from hanging the suite; nothing is timed.
+    const result = await run('zsh', ['-f', capture, line], { cwd: path.join(dir, 'work'), env: env(), allowFail: true, timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    return [...new Set(result.stdout.split('\n').filter(Boolean))];
+  }
+
+  it.skipIf(!installed('zsh'))('zsh: completes commands, options, values and --limit host names (after a comma too)', async () => {
+    expect(await zsh('kubeforge ')).toEqual(expect.arrayContaining(['up', 'init', 'status', 'kubeconfig', 'completion']));
+    expect(await zsh('kubeforge up --re')).toEqual(['--retry-failed', '--relay']);
+    expect(await zsh('kubeforge up --relay ')).toEqual(['on', 'off']);
+    expect(await zsh('kubeforge up --limit ')).toEqual(['cp1', 'worker-a', 'worker-b', 'role=control-plane', 'role=worker']);
+    expect(await zsh('kubeforge up -i staging.yaml --limit st')).toEqual(['stage-1', 'stage-2']);
+    // _sequence keeps "cp1," and completes the name after it.
+    expect(await zsh('kubeforge up --limit cp1,worker-')).toEqual(['worker-a', 'worker-b']);
   });
 });
