@@ -14,6 +14,7 @@ import { run } from '../hosts/exec.js';
 import { startFleet, type Fleet } from '../hosts/fleet.js';
 import type { TestHost } from '../hosts/host.js';
 import { writeFleetInventory } from '../hosts/inventory.js';
+import { addUser } from '../hosts/users.js';
 import { e2eUnavailableReason, kubeforge } from './support.js';
 
 const unavailable = e2eUnavailableReason();
@@ -221,6 +222,24 @@ EOF`);
       await cp.sh('rm -f /usr/local/bin/sha256sum');
     }
     expect(await fs.readdir(out)).toEqual(before);
+    expect(await cp.sh('ls -A /var/lib/etcd | grep kubeforge-backup || true')).toBe('');
+  });
+
+  it('backup works reached as an ordinary user with sudo: the root-only files come through a private copy, removed after', async () => {
+    const key = (await fs.readFile(`${fleet.clientKey}.pub`, 'utf8')).trim();
+    await addUser(cp, { name: 'kfbackup', sudo: 'nopasswd', authorizedKeys: [key] });
+    const text = (await fs.readFile(inventory, 'utf8')).replace(/^(\s+)user: root$/m, '$1user: kfbackup');
+    expect(text).toMatch(/^\s+user: kfbackup$/m);
+    const asUser = path.join(dir, 'as-user');
+    await fs.mkdir(asUser);
+    await fs.writeFile(path.join(asUser, 'inventory.yaml'), text);
+    const r = await kubeforge(['backup', '-i', path.join(asUser, 'inventory.yaml')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const [name] = await fs.readdir(path.join(asUser, 'backups'));
+    const b = path.join(asUser, 'backups', name!);
+    expect((await run('sha256sum', ['-c', 'etcd-snapshot.db.sha256'], { cwd: b })).stdout).toBe('etcd-snapshot.db: OK\n');
+    for (const f of await fs.readdir(b)) expect((await fs.stat(path.join(b, f))).mode & 0o777, f).toBe(0o600);
+    expect(await cp.sh('ls -d /tmp/kubeforge-download.* /var/tmp/kubeforge-download.* 2>/dev/null || true')).toBe('');
     expect(await cp.sh('ls -A /var/lib/etcd | grep kubeforge-backup || true')).toBe('');
   });
 });
