@@ -15,7 +15,8 @@ import { writeFleetInventory } from '../hosts/inventory.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybooks } from '../../src/playbook/load.js';
 import { planCluster } from '../../src/playbook/plan.js';
-import { e2eUnavailableReason, kubeforge, ssh } from './support.js';
+import { PtySession } from '../hosts/pty.js';
+import { CLI, e2eUnavailableReason, kubeforge, ssh } from './support.js';
 
 const unavailable = e2eUnavailableReason();
 
@@ -134,6 +135,17 @@ describe.skipIf(unavailable)('kubeforge reset on 2 full hosts', () => {
     expect(r.stderr).toMatch(/error: --yes: a reset needs confirmation, and there is no terminal to ask on\n {2}hint: .*add --yes/);
     expect((await standinLog(fleet, cp, 'kubectl')).length).toBe(kubectlCalls);
     expect(await leftovers(fleet, worker, ['/var/lib/kubeforge'])).toEqual(expect.arrayContaining(['file /var/lib/kubeforge', 'active kubelet']));
+  });
+
+  it('at a terminal, asks; the default answer (no) resets nothing', async () => {
+    const kubectlCalls = (await standinLog(fleet, cp, 'kubectl')).length;
+    const term = new PtySession(process.execPath, [CLI, 'reset', '-i', inventory, '--limit', worker.name]);
+    await term.waitFor(`${worker.name} (worker, ${worker.address}): drain and delete node`);
+    await term.answer('Reset 1 host(s)? This cannot be undone. (y/N)', '');
+    expect(await term.exited).toBe(1);
+    expect(term.screen()).toContain('nothing was reset');
+    expect((await standinLog(fleet, cp, 'kubectl')).length).toBe(kubectlCalls);
+    expect(await nodeNames(fleet, cp)).toEqual([cp.name, worker.name]);
   });
 
   it('refuses to reset the init host while the worker remains, before touching anything', async () => {
