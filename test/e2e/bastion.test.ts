@@ -132,6 +132,24 @@ describe.skipIf(unavailable)('bastion: hosts reachable only through a jump host'
     for (const host of hidden) expect(await relayTraces(host), host.name).toBe('');
   }, 240_000);
 
+  it('hosts that cannot reach each other behind the bastion get their copies through the bastion instead: the relay falls back, the run succeeds', async () => {
+    const inventory = await writeStubInventory(fleet, fixture, await subdir('no-peers'), hidden, { containerd });
+    await hideBehind(bastion, hidden, { peers: false });
+    let r;
+    try {
+      await Promise.all(hidden.map((h) => h.exec('rm -rf /var/lib/kubeforge/bundles/* /var/lib/kubeforge/steps/*')));
+      r = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--no-progress'], { env: { HOME: home }, timeoutMs: 180_000 });
+    } finally {
+      await hideBehind(bastion, hidden);
+    }
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const ledger = JSON.parse(await fs.readFile(path.join(path.dirname(inventory), '.kubeforge', 'last-run.json'), 'utf8')) as LedgerRun;
+    const details = ledger.hosts.map((h) => h.steps.find((s) => s.key === 'prepare/work')?.detail ?? '');
+    expect(details.filter((d) => / uploaded \(/.test(d)), details.join('\n')).toHaveLength(hidden.length);
+    expect(details.filter((d) => / relayed from /.test(d)), details.join('\n')).toEqual([]);
+    for (const host of hidden) expect(await relayTraces(host), host.name).toBe('');
+  }, 240_000);
+
   it('up through ssh.proxyJump in the inventory, which wins over the ssh config; the --json summary carries the sources', async () => {
     const inventory = await writeStubInventory(fleet, fixture, await subdir('by-inventory'), hidden, {
       containerd,

@@ -7,9 +7,13 @@ import path from 'node:path';
 import { shellQuote } from '../../src/ssh/quote.js';
 import type { TestHost } from './host.js';
 
-/** Applies the rules inside each of `hidden` (light hosts); they live and die with its namespace. */
-export async function hideBehind(bastion: TestHost, hidden: TestHost[]): Promise<void> {
-  const allowed = [bastion, ...hidden].map((h) => h.address);
+/**
+ * Applies the rules inside each of `hidden` (light hosts); they live and die with its namespace.
+ * With `peers: false` the hidden hosts cannot reach each other either (only the bastion); a
+ * second call replaces the first one's rules.
+ */
+export async function hideBehind(bastion: TestHost, hidden: TestHost[], opts: { peers?: boolean } = {}): Promise<void> {
+  const allowed = [bastion, ...(opts.peers === false ? [] : hidden)].map((h) => h.address);
   const rules = [
     'set -e',
     'iptables -w -F INPUT',
