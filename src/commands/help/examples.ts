@@ -10,6 +10,13 @@ export interface Example {
 }
 
 export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
+  // `kubeforge --help`: the way through, start to finish.
+  '': [
+    { command: 'kubeforge init', what: 'write inventory.yaml by answering questions' },
+    { command: 'kubeforge up -i inventory.yaml --merge-kubeconfig', what: 'bring the cluster up, then add it to ~/.kube/config' },
+    { command: 'kubeforge status', what: 'how the last run went, and the nodes' },
+    { command: 'kubeforge up --help', what: "a command's options and examples" },
+  ],
   up: [
     { command: 'kubeforge up -i inventory.yaml', what: 'bring every host up (rerun any time: it changes only what differs)' },
     { command: 'kubeforge up -i inventory.yaml --accept-new-host-keys', what: 'first run: trust and record host keys not yet in known_hosts' },

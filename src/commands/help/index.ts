@@ -30,7 +30,7 @@ function contextOf(command: Command, program: Command): CommandContext {
 export function configureHelp(program: Command): void {
   for (const command of allCommands(program)) {
     const examples = examplesHelp(commandPath(command));
-    if (examples && command !== program) command.addHelpText('after', examples);
+    if (examples) command.addHelpText('after', examples);
     command.showHelpAfterError(false).showSuggestionAfterError(true);
     command.configureOutput({ outputError: (message, write) => write(flagErrorText(message, contextOf(command, program))) });
     command.exitOverride();
