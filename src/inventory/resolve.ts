@@ -19,7 +19,7 @@ import { clip, formatPath, MAX_PATH_CHARS, showPath, type Path, type Problem } f
 import { DEFAULTS, type BundleSource, type Inventory, type SshFields } from './schema.js';
 import { describeSource, effectiveSsh, type EffectiveSsh, type ExplicitSsh } from './effective-ssh.js';
 import { readSshConfig } from './ssh-config-file.js';
-import { formatJump } from '../ssh/proxy-jump.js';
+import { formatJump, type JumpSpec } from '../ssh/proxy-jump.js';
 import { parseExactVersion, versionInFileName } from './versions.js';
 
 export interface ResolveContext {
@@ -345,31 +345,55 @@ function jumpHostsOf(
   hops: EffectiveSsh[],
 ): JumpHost[] {
   const chainPath: Path = e.proxyJump.source.from === 'inventory' ? e.proxyJump.source.path : hostPath;
-  return e.proxyJump.value.map((spec) => {
-    const explicit: ExplicitSsh = {
-      values: { ...(spec.user !== undefined ? { user: spec.user } : {}), ...(spec.port !== undefined ? { port: spec.port } : {}) },
-      origin: { user: chainPath, port: chainPath },
-    };
-    const result = effectiveSsh({
-      name: spec.host,
-      namePath: chainPath,
-      explicit,
-      fallback: globalLayer,
-      ...(sshConfig ? { config: sshConfig.file } : {}),
-      home: context.home,
-      inventoryPath: userPath,
-      ...(context.localUser ? { localUser: context.localUser } : {}),
+  const seen: string[] = [];
+  const chain = (specs: JumpSpec[]): JumpHost[] => {
+    const resolved: JumpHost[] = [];
+    specs.forEach((spec, index) => {
+      const explicit: ExplicitSsh = {
+        values: { ...(spec.user !== undefined ? { user: spec.user } : {}), ...(spec.port !== undefined ? { port: spec.port } : {}) },
+        origin: { user: chainPath, port: chainPath },
+      };
+      const result = effectiveSsh({
+        name: spec.host,
+        namePath: chainPath,
+        explicit,
+        fallback: globalLayer,
+        ...(sshConfig ? { config: sshConfig.file } : {}),
+        home: context.home,
+        inventoryPath: userPath,
+        ...(context.localUser ? { localUser: context.localUser } : {}),
+      });
+      sshConfig?.report(result, chainPath, errors, warnings);
+      const hop = result.settings;
+      // As ssh does: the first bastion is reached with its own ProxyJump from the ssh config (the
+      // later ones through the chain, whatever the config says for them).
+      if (index === 0 && hop.proxyJump.value.length > 0) {
+        if (seen.includes(spec.host) || seen.length >= MAX_JUMP_DEPTH) {
+          const where = hop.proxyJump.source.from === 'ssh-config' ? `ssh config ${showPath(hop.proxyJump.source.file)}:${hop.proxyJump.source.line}: ` : '';
+          errors.push({
+            path: chainPath,
+            message: `${formatPath(chainPath)}: ${where}the ProxyJump chain through ${[...seen, spec.host].join(' → ')} loops or is longer than ${MAX_JUMP_DEPTH} bastions`,
+            hint: "check the bastions' ProxyJump lines in the ssh config, or write the whole chain in ssh.proxyJump",
+          });
+          return;
+        }
+        seen.push(spec.host);
+        resolved.push(...chain(hop.proxyJump.value));
+      }
+      hops.push(hop);
+      resolved.push({
+        label: formatJump({ user: hop.user.value, host: spec.host, port: hop.port.value }),
+        address: hop.address.value,
+        ssh: sshSettingsOf(hop, globalLayer.values, context.env),
+      });
     });
-    sshConfig?.report(result, chainPath, errors, warnings);
-    const hop = result.settings;
-    hops.push(hop);
-    return {
-      label: formatJump({ user: hop.user.value, host: spec.host, port: hop.port.value }),
-      address: hop.address.value,
-      ssh: sshSettingsOf(hop, globalLayer.values, context.env),
-    };
-  });
+    return resolved;
+  };
+  return chain(e.proxyJump.value);
 }
+
+/** Longest chain of bastions followed through the ssh config. */
+const MAX_JUMP_DEPTH = 8;
 
 /** Per setting, its value and where it came from: what `up -v` and the --json summary show. */
 function sshSources(e: EffectiveSsh, settings: SshSettings): Record<string, SettingSource> {

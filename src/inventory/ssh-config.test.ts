@@ -113,6 +113,17 @@ describe('ssh config in loadInventory', () => {
     expect(await messages(path)).toEqual([`${path}:12:14: ssh.proxyJump: bastion jump@10.1.0.1:22 (for host cp1) has no way to log in: no key file, no ssh-agent, no password`]);
   });
 
+  it("reaches the first bastion through its own ProxyJump from the ssh config, as ssh does; a loop is an input error", async () => {
+    write('ssh_config', 'Host inner\n  ProxyJump edge\nHost edge\n  ProxyJump outer\nHost node-*\n  ProxyJump inner,last\nHost last\n  ProxyJump ignored\n');
+    const path = write('inventory.yaml', `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  configFile: ssh_config\nhosts:\n  - { name: cp1, address: node-1, internalAddress: 10.0.0.10, role: control-plane }\n`);
+    const { cluster } = await loadInventory(path, { env: fixture.env });
+    expect(cluster.hosts[0]!.ssh.proxyJump?.map((j) => j.label)).toEqual(['root@outer:22', 'root@edge:22', 'root@inner:22', 'root@last:22']);
+
+    const loop = write('ssh_config', 'Host a\n  ProxyJump b\nHost b\n  ProxyJump a\n');
+    const looping = write('loop.yaml', `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  configFile: ssh_config\n  proxyJump: a\nhosts:\n  - { name: cp1, address: 10.0.0.10, role: control-plane }\n`);
+    expect(await messages(looping)).toEqual([`${looping}:12:14: ssh.proxyJump: ssh config ${loop}:2: the ProxyJump chain through a → b → a loops or is longer than 8 bastions`]);
+  });
+
   it('rejects a malformed proxyJump in the inventory at its value', async () => {
     const path = write('inventory.yaml', `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  proxyJump: "admin@[fd00::1"\nhosts:\n  - { name: cp1, address: 10.0.0.10, role: control-plane }\n`);
     const found = await messages(path);
