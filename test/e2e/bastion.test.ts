@@ -2,9 +2,11 @@
 // but the bastion and each other, so this machine cannot reach them (checked with OpenSSH's own
 // client). `up` tunnels through the bastion configured by ~/.ssh/config's ProxyJump (HOME points
 // at a test folder) and by ssh.proxyJump in the inventory, over one bastion connection for all
-// hosts, with the relay still passing bundles host to host; a changed bastion host key is
-// refused on every host naming the bastion; the bastion dropping its connections mid-run fails
-// its hosts with that cause, and --retry-failed converges.
+// hosts, with the relay still passing bundles host to host (and falling back to the bastion
+// when the hosts cannot reach each other), and through a chain of two bastions. A changed
+// bastion host key is refused on every host naming the bastion; the bastion dropping its
+// connections, or going silent, mid-run fails its hosts with that cause, and --retry-failed
+// converges; Ctrl-C kills the hosts' commands through the tunnel.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -163,6 +165,27 @@ describe.skipIf(unavailable)('bastion: hosts reachable only through a jump host'
       expect(h.ssh?.proxyJump).toEqual({ value: `root@${bastion.address}:22`, from: 'inventory ssh.proxyJump' });
       expect(h.ssh?.address?.from).toMatch(/^inventory hosts\[\d\]\.address$/);
     }
+  }, 240_000);
+
+  it('a chain of two bastions: the second reached through the first, the hosts through the second', async () => {
+    const [second, ...behind] = hidden as [TestHost, ...TestHost[]];
+    const work = await subdir('chain');
+    const inventory = await writeStubInventory(fleet, fixture, work, behind, { ssh: { proxyJump: `root@${bastion.address},root@${second.address}` } });
+    const plain = await writeStubPlaybooks(work, 'true');
+    await markAsCluster(behind);
+    const before = await Promise.all([bastion, second].map(async (h) => (await acceptedLogins(h)).length));
+    let r;
+    try {
+      r = await kubeforge(['up', '-i', inventory, '--playbooks', plain, '--no-progress'], { env: { HOME: home }, timeoutMs: 180_000 });
+    } finally {
+      await markAsCluster(hidden);
+    }
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    // One login on each bastion; the second one's came from the first.
+    const after = await Promise.all([bastion, second].map(acceptedLogins));
+    expect(after.map((logins, i) => logins.length - before[i]!)).toEqual([1, 1]);
+    expect(after[1]!.at(-1)).toContain(`from ${bastion.address} `);
+    for (const host of behind) expect((await acceptedLogins(host)).at(-1), host.name).toContain(`from ${second.address} `);
   }, 240_000);
 
   it('the bastion dropping its connections mid-run fails every host behind it with that cause; --retry-failed converges', async () => {
