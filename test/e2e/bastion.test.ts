@@ -266,6 +266,26 @@ describe.skipIf(unavailable)('bastion: hosts reachable only through a jump host'
     await waitFor('the bastion to hold no connection', async () => (await bastion.sh('pgrep sshd | grep -vx 1 || true')) === '', 30_000);
   }, 240_000);
 
+  it("an unknown bastion host key is refused on every host; --accept-new-host-keys records it under the bastion's own address", async () => {
+    const work = await subdir('unknown-bastion');
+    const inventory = await writeStubInventory(fleet, fixture, work, hidden, { containerd });
+    const knownHosts = path.join(work, 'known_hosts');
+    const lines = (await fs.readFile(knownHosts, 'utf8')).split('\n');
+    await fs.writeFile(knownHosts, lines.filter((l) => !l.startsWith(`${bastion.address} `)).join('\n'));
+
+    const refused = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--json'], { env: { HOME: home }, timeoutMs: 180_000 });
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    for (const h of summaryOf(refused.stdout).hosts) {
+      expect(h.reason).toMatch(new RegExp(`${h.host}: via bastion root@jump:22 \\(${bastion.address.replaceAll('.', '\\.')} port 22\\): host key ssh-ed25519 SHA256:\\S+ is not in `));
+    }
+    expect(await fs.readFile(knownHosts, 'utf8')).not.toContain(`${bastion.address} `);
+
+    const accepted = await kubeforge(['up', '-i', inventory, '--playbooks', playbooks, '--json', '--accept-new-host-keys'], { env: { HOME: home }, timeoutMs: 180_000 });
+    expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+    const recorded = (await fs.readFile(knownHosts, 'utf8')).split('\n').filter((l) => l.startsWith(`${bastion.address} `));
+    expect(recorded).toEqual([`${bastion.address} ${bastion.record.hostKeyPublic.split(' ').slice(0, 2).join(' ')}`]);
+  }, 240_000);
+
   it('a changed bastion host key is refused on every host behind it, naming the bastion; nothing reaches the hosts', async () => {
     const inventory = await writeStubInventory(fleet, fixture, await subdir('rekeyed'), hidden, { containerd });
     await changeHostKey(bastion);
