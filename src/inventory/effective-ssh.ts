@@ -2,7 +2,6 @@
 // what the inventory says explicitly (the host's ssh, then the top-level ssh), then the OpenSSH
 // client config (first value obtained wins, as ssh reads it), then kubeforge's defaults. Pure:
 // the config file is read and parsed by the caller.
-import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { SshConfigFile } from '../ssh/config-file.js';
 import { lookupHost, type ConfigValue, type HostConfig } from '../ssh/config-match.js';
@@ -62,7 +61,8 @@ export interface EffectiveSshInput {
   home: string;
   /** Resolves a path written in the inventory (relative to the inventory file, ~ for home). */
   inventoryPath(path: string): string;
-  localUser?: string;
+  /** The user running kubeforge: Match localuser, %u. */
+  localUser: string;
 }
 
 export interface EffectiveSshResult {
@@ -74,7 +74,7 @@ export interface EffectiveSshResult {
 const SECONDS = /^\d+$/;
 
 export function effectiveSsh(input: EffectiveSshInput): EffectiveSshResult {
-  const localUser = input.localUser ?? safeLocalUser();
+  const localUser = input.localUser;
   const errors: ConfigProblem[] = [];
   const explicitUser = input.explicit.values.user;
   const found: HostConfig = input.config
@@ -157,25 +157,18 @@ export function effectiveSsh(input: EffectiveSshInput): EffectiveSshResult {
         ? inventoryFile(lateKnown)
         : byDefault(input.inventoryPath(DEFAULTS.ssh.knownHostsFile));
 
-  const duration = (s: Sourced<string>) => mapped(s, (text) => parseDuration(text)!);
+  // Durations: the inventory writes "10s", the ssh config whole seconds.
+  const ms = (s: Sourced<string> | undefined) => (s ? mapped(s, (text) => parseDuration(text)!) : undefined);
   const seconds = (s: Sourced<number> | undefined) => (s ? mapped(s, (n) => n * 1000) : undefined);
-  const early_ = (field: 'connectTimeout' | 'keepaliveInterval') => {
-    const e = early(field);
-    return e ? duration(e) : undefined;
-  };
-  const late_ = (field: 'connectTimeout' | 'keepaliveInterval') => {
-    const l = late(field);
-    return l ? duration(l) : undefined;
-  };
   const connectTimeoutMs =
-    early_('connectTimeout') ??
+    ms(early('connectTimeout')) ??
     seconds(integer('connecttimeout', 'a number of seconds (at least 1)', 1, 86_400)) ??
-    late_('connectTimeout') ??
+    ms(late('connectTimeout')) ??
     byDefault(parseDuration(DEFAULTS.ssh.connectTimeout)!);
   const keepaliveIntervalMs =
-    early_('keepaliveInterval') ??
+    ms(early('keepaliveInterval')) ??
     seconds(integer('serveraliveinterval', 'a number of seconds', 0, 86_400)) ??
-    late_('keepaliveInterval') ??
+    ms(late('keepaliveInterval')) ??
     byDefault(parseDuration(DEFAULTS.ssh.keepaliveInterval)!);
 
   const acceptNewHostKeys = early('acceptNewHostKeys') ?? late('acceptNewHostKeys') ?? byDefault(DEFAULTS.ssh.acceptNewHostKeys);
@@ -252,12 +245,4 @@ function keywordName(keyword: string): string {
   return (
     { port: 'Port', connecttimeout: 'ConnectTimeout', serveraliveinterval: 'ServerAliveInterval' } as Record<string, string>
   )[keyword] ?? keyword;
-}
-
-function safeLocalUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'root';
-  }
 }

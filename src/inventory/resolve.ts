@@ -3,6 +3,7 @@
 // inventory names, files checked, bundles hashed (or fetched into the cache and verified).
 // Every problem found is collected; nothing is hashed or downloaded while any remain.
 import { readFile, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { AddonManifestError, analyzeAddonManifest, type AddonManifest } from '../cluster/addon-manifest.js';
 import { kubeadmPauseImage } from '../cluster/kubeadm-images.js';
@@ -92,6 +93,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   await checkKeyFiles(inventory, merged, userPath, notFoundHint, errors);
   checkSecrets(inventory, merged, context.env, errors);
   const sshConfig = await readSshConfig(inventory.ssh?.configFile, userPath, context.home, errors, warnings);
+  const localUser = context.localUser ?? currentUser();
   const globalLayer = globalSsh(inventory);
   const effective = inventory.hosts.map((host, i) => {
     const result = effectiveSsh({
@@ -101,7 +103,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
       ...(sshConfig ? { config: sshConfig.file } : {}),
       home: context.home,
       inventoryPath: userPath,
-      ...(context.localUser ? { localUser: context.localUser } : {}),
+      localUser,
     });
     sshConfig?.report(result, ['hosts', i, 'address'], errors, warnings);
     return result.settings;
@@ -109,7 +111,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   const hops: EffectiveSsh[] = [];
   const sshSettings = effective.map((e, i) => {
     const settings = sshSettingsOf(e, merged[i]!.values, context.env);
-    const jumps = jumpHostsOf(e, globalLayer, sshConfig, context, userPath, ['hosts', i, 'address'], errors, warnings, hops);
+    const jumps = jumpHostsOf(e, globalLayer, sshConfig, context, userPath, ['hosts', i, 'address'], errors, warnings, hops, localUser);
     return jumps.length > 0 ? { ...settings, proxyJump: jumps } : settings;
   });
   await checkConfigKeyFiles([...effective, ...hops], notFoundHint, errors);
@@ -343,6 +345,7 @@ function jumpHostsOf(
   warnings: Problem[],
   /** Each hop's effective settings are added here (their key files are checked like the hosts'). */
   hops: EffectiveSsh[],
+  localUser: string,
 ): JumpHost[] {
   const chainPath: Path = e.proxyJump.source.from === 'inventory' ? e.proxyJump.source.path : hostPath;
   const seen: string[] = [];
@@ -361,7 +364,7 @@ function jumpHostsOf(
         ...(sshConfig ? { config: sshConfig.file } : {}),
         home: context.home,
         inventoryPath: userPath,
-        ...(context.localUser ? { localUser: context.localUser } : {}),
+        localUser,
       });
       sshConfig?.report(result, chainPath, errors, warnings);
       const hop = result.settings;
@@ -390,6 +393,16 @@ function jumpHostsOf(
     return resolved;
   };
   return chain(e.proxyJump.value);
+}
+
+/** The user running kubeforge, as ssh config's Match localuser and %u see it. */
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry for this uid (some containers): the name is unknown.
+    return String(process.getuid?.() ?? '');
+  }
 }
 
 /** Longest chain of bastions followed through the ssh config. */
