@@ -81,14 +81,8 @@ function checkHosts(inventory: Raw, lineOf: LineOf, result: CheckResult): void {
     endpoints.set(endpoint, i);
 
     const internal = text(host.internalAddress);
-    if (internal === undefined && !isIP(address)) {
-      result.errors.push({
-        path: ['hosts', i, 'address'],
-        message: `hosts[${i}].address: ${clip(address)} is a DNS name and internalAddress is not set; Kubernetes needs the node's IP address`,
-        hint: `add internalAddress: <IP of ${name === undefined ? 'the host' : clip(name)} on the cluster network>`,
-      });
-      return;
-    }
+    // A name without internalAddress is checked once the ssh config is read (resolve.ts): an ssh
+    // config alias whose HostName is an IP address needs none.
     const nodeIp = internal ?? address;
     if (!isIP(nodeIp)) return;
     const sameInternal = internals.get(canonicalAddress(nodeIp));

@@ -9,7 +9,7 @@ import { AddonManifestError, analyzeAddonManifest, type AddonManifest } from '..
 import { kubeadmPauseImage } from '../cluster/kubeadm-images.js';
 import type { Bundle, Cluster, Host, JumpHost, SettingSource, SshSettings } from '../model.js';
 import { checkArtifacts } from './artifact-checks.js';
-import { formatHostPort, parseHostPort } from './address.js';
+import { canonicalAddress, formatHostPort, isIP, parseHostPort } from './address.js';
 import { BundleFetchError, fetchBundle } from './fetch-bundle.js';
 import { privateKeyProblem, readableFileProblem } from './file-checks.js';
 import type { DigestCache } from './digest-cache.js';
@@ -117,6 +117,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
   await checkConfigKeyFiles([...effective, ...hops], notFoundHint, errors);
   sshSettings.forEach((ssh, i) => checkCredentials(inventory, i, ssh, merged[i]!, errors));
   checkBastionCredentials(inventory, sshSettings, effective, errors);
+  checkNodeAddresses(inventory, effective, errors);
   await checkKnownHosts(merged, sshSettings, warnings);
 
   const containerdVersion = containerdVersionOf(inventory);
@@ -451,6 +452,38 @@ function checkCredentials(inventory: Inventory, index: number, ssh: SshSettings,
       agent ? 'no ssh-agent (SSH_AUTH_SOCK is not set)' : 'agent is false'
     }`,
     hint: 'set ssh.keyFile (for every host, or under this host), start an ssh-agent, or name a password variable with passwordEnv',
+  });
+}
+
+/**
+ * Kubernetes needs each node's IP: internalAddress, else the address once the ssh config has
+ * resolved it (an alias's HostName). A DNS name left over needs internalAddress.
+ */
+function checkNodeAddresses(inventory: Inventory, effective: EffectiveSsh[], errors: Problem[]): void {
+  const nodeIps = inventory.hosts.map((host, i) => host.internalAddress ?? effective[i]!.address.value);
+  inventory.hosts.forEach((host, i) => {
+    if (host.internalAddress !== undefined) return;
+    const address = effective[i]!.address;
+    const path: Path = ['hosts', i, 'address'];
+    const viaConfig = address.source.from === 'ssh-config' ? ` resolves to ${clip(address.value)} (${describeSource(address.source)}), which` : '';
+    if (!isIP(address.value)) {
+      errors.push({
+        path,
+        message: `hosts[${i}].address: ${clip(host.address)}${viaConfig} is a DNS name and internalAddress is not set; Kubernetes needs the node's IP address`,
+        hint: `add internalAddress: <IP of ${clip(host.name)} on the cluster network>`,
+      });
+      return;
+    }
+    // checks.ts compares the addresses as written; an alias is compared once resolved.
+    if (!viaConfig) return;
+    const first = nodeIps.findIndex((ip, j) => j !== i && isIP(ip) && canonicalAddress(ip) === canonicalAddress(address.value));
+    if (first >= 0 && first < i) {
+      errors.push({
+        path,
+        message: `hosts[${i}].address: ${clip(host.address)}${viaConfig} is also the internal address of host ${inventory.hosts[first]!.name}`,
+        hint: 'Kubernetes nodes need distinct IP addresses: give each host its own internalAddress',
+      });
+    }
   });
 }
 

@@ -54,6 +54,23 @@ describe('ssh config in loadInventory', () => {
     });
   });
 
+  it('an alias whose HostName is an IP needs no internalAddress; one resolving to a name does, and said so', async () => {
+    const config = write('ssh_config', 'Host cp\n  HostName 10.0.0.10\nHost w\n  HostName w1.example.com\nHost twin\n  HostName 10.0.0.10\n');
+    const ok = write('ok.yaml', `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  configFile: ssh_config\nhosts:\n  - { name: cp1, address: cp, role: control-plane }\n`);
+    const { cluster } = await loadInventory(ok, { env: fixture.env });
+    expect(cluster.hosts[0]).toMatchObject({ address: '10.0.0.10', internalAddress: '10.0.0.10' });
+
+    const bad = write(
+      'bad.yaml',
+      `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  configFile: ssh_config\nhosts:\n  - { name: cp1, address: cp, role: control-plane }\n` +
+        `  - { name: w1, address: w, role: worker }\n  - { name: w2, address: twin, role: worker }\n`,
+    );
+    expect(await messages(bad)).toEqual([
+      `${bad}:14:26: hosts[1].address: w resolves to w1.example.com (ssh config ${config}:4), which is a DNS name and internalAddress is not set; Kubernetes needs the node's IP address`,
+      `${bad}:15:26: hosts[2].address: twin resolves to 10.0.0.10 (ssh config ${config}:6), which is also the internal address of host cp1`,
+    ]);
+  });
+
   it('a named configFile that does not exist is an input error at its line; none reads nothing', async () => {
     const missing = write('inventory.yaml', `${BASE}ssh:\n  keyFile: keys/id_ed25519\n  configFile: ./no-such-config\nhosts:\n  - { name: cp1, address: 10.0.0.10, role: control-plane }\n`);
     expect(await messages(missing)).toEqual([`${missing}:11:15: ssh.configFile: cannot read the ssh config ${join(fixture.dir, 'no-such-config')}: no such file`]);
