@@ -163,8 +163,37 @@ describe.skipIf(unavailable)('kubeforge reset on 2 full hosts', () => {
     expect((await fs.readdir(path.join(dir, '.kubeforge', 'runs'))).length).toBe(1);
   });
 
+  it('a drain that cannot finish (a disruption budget) fails the host and changes nothing on it', async () => {
+    const kept = `apiVersion: v1\nkind: Pod\nmetadata: {name: kept, namespace: apps, labels: {app: kept}, ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: kept, uid: u3, controller: true}]}\nspec: {nodeName: ${worker.name}, containers: [{name: a, image: a}]}`;
+    const apply = (yaml: string) => ssh(fleet, cp, `cat > /root/kept.yaml <<'EOF'\n${yaml}\nEOF\nkubectl --kubeconfig /etc/kubernetes/admin.conf apply -f /root/kept.yaml`);
+    await apply(`apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: keep, namespace: apps}\nspec: {minAvailable: 1, selector: {matchLabels: {app: kept}}}\n---\n${kept}`);
+    const kubeadmCalls = (await standinLog(fleet, worker, 'kubeadm')).length;
+
+    const r = await kubeforge(['reset', '-i', inventory, '--limit', worker.name, '--yes', '--drain-timeout', '1s']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^${worker.name}\\s+worker\\s+FAILED\\s.*cluster/drain: kubectl drain ${worker.name} failed`, 'm'));
+    expect(r.stdout).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+    expect(r.stdout).toContain(`kubectl uncordon ${worker.name} puts the node back in service`);
+    // Nothing on the host changed; the node is still there, cordoned (as kubectl drain leaves it).
+    expect((await standinLog(fleet, worker, 'kubeadm')).length).toBe(kubeadmCalls);
+    expect(await leftovers(fleet, worker, ['/var/lib/kubeforge', '/etc/kubernetes/kubelet.conf'])).toEqual(
+      expect.arrayContaining(['file /var/lib/kubeforge', 'file /etc/kubernetes/kubelet.conf', 'active kubelet', 'active containerd']));
+    const node = JSON.parse((await ssh(fleet, cp, `kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes ${worker.name} -o json`)).stdout) as { spec?: { unschedulable?: boolean } };
+    expect(node.spec?.unschedulable).toBe(true);
+    // The ledger: a reset to run again, not an up to retry.
+    const status = await kubeforge(['status', '-i', inventory, '--no-nodes']);
+    expect(status.stdout).toContain(`hosts whose reset did not finish (run it again: kubeforge reset --limit ${worker.name})`);
+    expect((await kubeforge(['up', '-i', inventory, '--retry-failed'])).stdout).toContain('nothing to retry');
+
+    // The budget no longer selects the pod (its selector re-applied): the next drain can evict it.
+    await apply('apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: keep, namespace: apps}\nspec: {minAvailable: 1, selector: {matchLabels: {app: nobody}}}');
+    const pdb = JSON.parse((await ssh(fleet, cp, "kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw /apis/policy/v1/namespaces/apps/poddisruptionbudgets/keep")).stdout) as { spec: { selector: unknown } };
+    expect(pdb.spec.selector).toEqual({ matchLabels: { app: 'nobody' } });
+  });
+
   it('reset --limit worker --yes: drains (evictions, DaemonSet pod left), kubeadm reset, nothing of kubeforge left, node deleted', async () => {
-    const r = await kubeforge(['reset', '-i', inventory, '--limit', worker.name, '--yes']);
+    // A minute is plenty here: a drain that hangs fails this test quickly instead of after 5 minutes.
+    const r = await kubeforge(['reset', '-i', inventory, '--limit', worker.name, '--yes', '--drain-timeout', '1m']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`${worker.name} cluster/drain changed`));
     expect(r.stdout).toMatch(new RegExp(`${worker.name} cluster/delete-node changed`));
@@ -174,8 +203,8 @@ describe.skipIf(unavailable)('kubeforge reset on 2 full hosts', () => {
     expect(await nodeNames(fleet, cp)).toEqual([cp.name]);
     const pods = (await apiGet(fleet, cp, '/api/v1/pods')).items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
     expect(pods).toEqual(['kube-flannel/flannel-w']);
-    const evictions = (await standinLog(fleet, cp, 'kube-apiserver')).filter((e) => String(e.path).endsWith('/eviction')).map((e) => `${e.code} ${e.path}`).sort();
-    expect(evictions).toEqual(['201 /api/v1/namespaces/apps/pods/scratch/eviction', '201 /api/v1/namespaces/apps/pods/web-1/eviction']);
+    const evictions = (await standinLog(fleet, cp, 'kube-apiserver')).filter((e) => String(e.path).endsWith('/eviction') && e.code === 201).map((e) => String(e.path)).sort();
+    expect(evictions).toEqual(['/api/v1/namespaces/apps/pods/kept/eviction', '/api/v1/namespaces/apps/pods/scratch/eviction', '/api/v1/namespaces/apps/pods/web-1/eviction']);
     const drain = (await standinLog(fleet, cp, 'kubectl')).find((c) => c.argv.includes('drain'))!;
     expect(drain.argv).toEqual(expect.arrayContaining(['drain', worker.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force']));
 
@@ -233,7 +262,7 @@ describe.skipIf(unavailable)('kubeforge reset on 2 full hosts', () => {
   });
 
   it('reset --all --yes: the worker first, then the init host; neither keeps anything of kubeforge\'s', async () => {
-    const r = await kubeforge(['reset', '-i', inventory, '--all', '--yes']);
+    const r = await kubeforge(['reset', '-i', inventory, '--all', '--yes', '--drain-timeout', '1m']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const host of [cp, worker]) expect(r.stdout).toMatch(new RegExp(`^${host.name}\\s+\\S+\\s+reset\\s`, 'm'));
     // The worker (already reset, its node still in the cluster: drained and deleted now) before the init host.
