@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { loadPlaybooks } from '../../playbook/load.js';
 import { planCluster } from '../../playbook/plan.js';
 import { testCluster } from '../../render/fixtures.js';
-import { hostResetScript, parseResetReport } from './host-script.js';
+import { hostResetScript, parseResetReport, RESET_PRELUDE } from './host-script.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const playbooks = await loadPlaybooks();
 
@@ -74,5 +77,32 @@ describe('hostResetScript', () => {
     expect(by.get('reset/state')?.status).toBe('kept');
     // Lines of another nonce (a forged report in some output) are not read.
     expect(parseResetReport(reset, plan, 'M kubeadm 1 ok').find((p) => p.key === 'reset/kubeadm')?.status).toBe('not-run');
+  });
+});
+
+describe('kf_rmdirs', () => {
+  it('removes the folders a file leaves empty, and never a folder the system owns', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-rmdirs-'));
+    try {
+      fs.mkdirSync(path.join(root, 'containerd', 'certs.d', 'docker.io'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'keep'), '');
+      // rmdir is wrapped to log every folder it is asked to remove.
+      const log = path.join(root, 'rmdir.log');
+      const script = `${RESET_PRELUDE}
+rmdir() { printf '%s\\n' "$1" >>"${log}"; command rmdir "$1"; }
+kf_rmdirs "${root}/containerd/certs.d/docker.io"
+kf_rmdirs /usr/local/bin
+kf_rmdirs /etc/modules-load.d
+kf_rmdirs /etc/systemd/system`;
+      const r = spawnSync('sh', ['-eu', '-c', script], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(fs.existsSync(path.join(root, 'containerd'))).toBe(false);
+      expect(fs.existsSync(path.join(root, 'keep'))).toBe(true);
+      const asked = fs.readFileSync(log, 'utf8').trim().split('\n');
+      // Up to the scratch root, which is not empty; nothing of the system's.
+      expect(asked).toEqual([`${root}/containerd/certs.d/docker.io`, `${root}/containerd/certs.d`, `${root}/containerd`, root]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

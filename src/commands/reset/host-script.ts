@@ -31,7 +31,7 @@ export interface HostResetScript {
   parts: ResetPart[];
 }
 
-const PROGRAM = String.raw`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
+export const RESET_PRELUDE = String.raw`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 kf_failed=
 # Centiseconds since boot, without starting a process ("1$kf_csec - 100": "08" is not octal 8).
 kf_now() { IFS='. ' read -r kf_sec kf_csec _ </proc/uptime; kf_now=$((kf_sec * 100 + 1$kf_csec - 100)); }
@@ -40,6 +40,18 @@ kf_now; kf_t0=$kf_now
 kf_report() { kf_now; printf '%s %s %s %s\n' "$KFR_NONCE" "$1" "$((kf_now - kf_t0))" "$2"; kf_t0=$kf_now; }
 # kf_output PART TEXT: the last lines of a part's output, each marked as that part's.
 kf_output() { printf '%s\n' "$2" | tail -n 20 | while IFS= read -r kf_l; do printf '%s out %s %s\n' "$KFR_NONCE" "$1" "$kf_l"; done; }
+# kf_rmdirs DIR: DIR and the parents it leaves empty, up to the folders the system itself owns
+# (an empty /usr/local/bin or /etc/modules-load.d on a minimal host is not ours to remove).
+kf_rmdirs() {
+  kf_d=$1
+  while :; do
+    case "$kf_d" in
+      /|/etc|/etc/default|/etc/systemd|/etc/systemd/system|/etc/sysctl.d|/etc/modules-load.d|/etc/modprobe.d|/usr|/usr/local|/usr/local/*bin|/usr/local/lib|/usr/local/share|/opt|/var|/var/lib|/run) return 0 ;;
+    esac
+    rmdir "$kf_d" 2>/dev/null || return 0
+    kf_d=$(dirname "$kf_d")
+  done
+}
 # kf_undo I: step I's reset command (in a subshell, under sh -eu, with KF_STEP_MARKER: the
 # step's marker, there when it once succeeded here), then its files, their backups and the
 # folders they leave empty, then its marker.
@@ -58,7 +70,7 @@ kf_undo() {
     printf '%s\n' "$kf_files" | while IFS= read -r kf_f; do
       [ -n "$kf_f" ] || continue
       rm -f "$kf_f" "$kf_f.kubeforge-prev"
-      rmdir -p "$(dirname "$kf_f")" 2>/dev/null || true
+      kf_rmdirs "$(dirname "$kf_f")"
     done
   fi
   rm -f "$kf_m"
@@ -109,7 +121,7 @@ export function hostResetScript(cluster: Cluster, plan: HostPlan, opts: HostRese
     KFR_IMAGES: opts.removeImages ? 'yes' : 'no',
   };
   const parts: ResetPart[] = [{ key: 'reset/kubeadm', title: 'kubeadm reset' }];
-  let script = PROGRAM + KUBEADM_RESET;
+  let script = RESET_PRELUDE + KUBEADM_RESET;
   if (cluster.network) {
     parts.push({ key: 'reset/cni-config', title: "the network add-on's CNI config" });
     script += ADDON_CNI;
