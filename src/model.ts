@@ -96,8 +96,10 @@ export interface KubernetesSettings {
   version: Version;
   /** Optional tarball with bin/kubeadm, bin/kubelet (and kubectl) for hosts without packages. */
   bundle?: Bundle;
-  /** host:port of the API server as nodes reach it; defaults to the init host's address:6443. */
+  /** host:port of the API server as nodes reach it; defaults to the init host's address:6443 (the VIP's with controlPlaneVip). */
   controlPlaneEndpoint: string;
+  /** The built-in virtual IP kube-vip holds on the control planes (controlPlaneEndpoint is then VIP:6443). */
+  controlPlaneVip?: ControlPlaneVip;
   podSubnet: string;
   serviceSubnet: string;
   clusterDomain: string;
@@ -113,6 +115,16 @@ export interface KubernetesSettings {
   criTools?: Bundle;
   /** containernetworking-plugins release tarball (bridge, loopback, ... at its top level) → /opt/cni/bin. */
   cniPlugins?: Bundle;
+}
+
+/** kube-vip in ARP mode, as a static Pod on every control plane: one of them holds the address. */
+export interface ControlPlaneVip {
+  /** The virtual IPv4 address; in the control planes' subnet, no host's own address. */
+  address: string;
+  /** The interface on every control plane the address is added to (and announced on by ARP). */
+  interface: string;
+  /** The kube-vip image the static Pod runs. */
+  image: string;
 }
 
 /** The network add-on (Flannel, Calico, ...) applied once with kubectl after kubeadm init. */

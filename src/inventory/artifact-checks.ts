@@ -73,6 +73,8 @@ export function imagesNeeded(cluster: Cluster): Needed[] {
   for (const ref of kubeadmImages(cluster.kubernetes.version)) add(ref, 'kubeadm');
   add(cluster.containerd.sandboxImage, 'sandbox image');
   for (const ref of cluster.network?.images ?? []) add(ref, 'network add-on');
+  // The kubelet starts it from the manifest on every control plane, before any registry could help.
+  if (cluster.kubernetes.controlPlaneVip) add(cluster.kubernetes.controlPlaneVip.image, 'kube-vip, kubernetes.controlPlaneVip');
   return [...needed.values()];
 }
 

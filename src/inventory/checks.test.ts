@@ -83,7 +83,7 @@ describe('runChecks', () => {
     });
     const three = [...two, host('cp3', '10.0.0.12', 'control-plane')];
     expect(messages(inventory({ hosts: three })).warnings).toEqual([
-      'kubernetes.controlPlaneEndpoint is not set with 3 control-plane hosts: every node will reach the API server through the init host cp1 alone; set it to a load-balanced address',
+      'kubernetes.controlPlaneEndpoint is not set with 3 control-plane hosts: every node will reach the API server through the init host cp1 alone; set it to a load-balanced address, or set kubernetes.controlPlaneVip for a built-in virtual IP',
     ]);
   });
 

@@ -36,6 +36,7 @@ export function runChecks(inventory: Raw, lineOf: LineOf): CheckResult {
   checkKubernetesVersion(inventory, result);
   checkContainerdVersion(inventory, result);
   checkSubnets(inventory, result);
+  checkControlPlaneVip(inventory, lineOf, result);
   checkNetworkAddon(inventory, result);
   return result;
 }
@@ -121,10 +122,11 @@ function checkControlPlanes(inventory: Raw, result: CheckResult): void {
       message: `hosts: ${count} control-plane hosts; etcd needs a majority of them, so ${count} survive no more failures than ${count - 1} would (use 1, 3 or 5)`,
     });
   }
-  if (count > 1 && record(inventory.kubernetes)?.controlPlaneEndpoint === undefined) {
+  const kubernetes = record(inventory.kubernetes);
+  if (count > 1 && kubernetes?.controlPlaneEndpoint === undefined && kubernetes?.controlPlaneVip === undefined) {
     result.warnings.push({
       path: ['kubernetes', 'controlPlaneEndpoint'],
-      message: `kubernetes.controlPlaneEndpoint is not set with ${count} control-plane hosts: every node will reach the API server through the init host ${clip(String(controlPlanes[0]!.name))} alone; set it to a load-balanced address`,
+      message: `kubernetes.controlPlaneEndpoint is not set with ${count} control-plane hosts: every node will reach the API server through the init host ${clip(String(controlPlanes[0]!.name))} alone; set it to a load-balanced address, or set kubernetes.controlPlaneVip for a built-in virtual IP`,
     });
   }
 }
@@ -191,6 +193,39 @@ function checkSupported(component: Component, version: Version, path: Path, resu
       hint: `choose a ${component === 'kubernetes' ? 'Kubernetes' : 'containerd'} release from ${supportedRange(component)}`,
     });
   }
+}
+
+/**
+ * The built-in VIP replaces an explicit endpoint (the endpoint is derived from it), and cannot be
+ * an address a host already has: kube-vip would take it away from that host. The subnet and
+ * "nothing answers it" are the preflight's, which sees the hosts' interfaces.
+ */
+function checkControlPlaneVip(inventory: Raw, lineOf: LineOf, result: CheckResult): void {
+  const kubernetes = record(inventory.kubernetes);
+  const vip = record(kubernetes?.controlPlaneVip);
+  if (!vip) return;
+  if (kubernetes?.controlPlaneEndpoint !== undefined) {
+    result.errors.push({
+      path: ['kubernetes', 'controlPlaneVip'],
+      at: 'key',
+      message: `kubernetes.controlPlaneVip: set together with kubernetes.controlPlaneEndpoint (line ${lineOf(['kubernetes', 'controlPlaneEndpoint'])}); the endpoint is VIP:6443 with a built-in VIP`,
+      hint: 'keep controlPlaneVip for kube-vip on the control planes, or controlPlaneEndpoint for your own load balancer; not both',
+    });
+  }
+  const address = text(vip.address);
+  if (address === undefined || !isIP(address)) return;
+  hostsOf(inventory).forEach((host, i) => {
+    for (const field of ['address', 'internalAddress'] as const) {
+      const own = text(host[field]);
+      if (own === undefined || !isIP(own) || canonicalAddress(own) !== canonicalAddress(address)) continue;
+      result.errors.push({
+        path: ['kubernetes', 'controlPlaneVip', 'address'],
+        message: `kubernetes.controlPlaneVip.address: ${clip(address)} is the ${field} of host ${quote(text(host.name) ?? String(i))} on line ${lineOf(['hosts', i, field])}`,
+        hint: 'the virtual IP must be a free address of the control planes\' subnet that no host has: kube-vip moves it between them',
+      });
+      return;
+    }
+  });
 }
 
 function checkSubnets(inventory: Raw, result: CheckResult): void {

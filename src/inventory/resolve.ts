@@ -147,9 +147,10 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
     sshSources: sshSources(effective[i]!, sshSettings[i]!),
   }));
   const initHost = hosts.find((h) => h.role === 'control-plane')!;
+  const vip = inventory.kubernetes.controlPlaneVip;
   const endpoint = inventory.kubernetes.controlPlaneEndpoint
     ? parseHostPort(inventory.kubernetes.controlPlaneEndpoint)!
-    : { host: initHost.internalAddress };
+    : { host: vip ? vip.address : initHost.internalAddress };
   const kubernetesVersion = parseExactVersion(inventory.kubernetes.version)!;
   // { key: bundle } when the inventory names it, {} otherwise (exactOptionalPropertyTypes).
   const optional = <K extends string>(name: string, key: K): Partial<Record<K, Bundle>> => {
@@ -174,6 +175,7 @@ export async function resolveInventory(inventory: Inventory, context: ResolveCon
       version: kubernetesVersion,
       ...optional('kubernetes', 'bundle'),
       controlPlaneEndpoint: formatHostPort(endpoint.host, endpoint.port ?? DEFAULTS.kubernetes.apiServerPort),
+      ...(vip ? { controlPlaneVip: { address: vip.address, interface: vip.interface, image: vip.image ?? DEFAULTS.kubernetes.kubeVipImage } } : {}),
       podSubnet: inventory.kubernetes.podSubnet,
       serviceSubnet: inventory.kubernetes.serviceSubnet,
       clusterDomain: inventory.kubernetes.clusterDomain,

@@ -3,6 +3,7 @@
 // is exported as JSON Schema. It only validates; defaults that depend on other fields, files and
 // the environment are applied later by resolve.ts.
 import * as z from 'zod';
+import { isIPv4 } from 'node:net';
 import { isAddress, isIP, parseHostPort } from './address.js';
 import { isCidr } from './cidr.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
@@ -29,6 +30,8 @@ export const DEFAULTS = {
     podSubnet: '10.244.0.0/16',
     serviceSubnet: '10.96.0.0/12',
     clusterDomain: 'cluster.local',
+    /** kube-vip release the built-in control-plane VIP runs, pinned (kubernetes.controlPlaneVip.image overrides it). */
+    kubeVipImage: 'ghcr.io/kube-vip/kube-vip:v0.8.9',
   },
   containerd: {
     socket: '/run/containerd/containerd.sock',
@@ -56,6 +59,9 @@ function doc<T extends z.ZodType>(schema: T, description: string, example?: unkn
     ...(fallback === undefined ? {} : { default: fallback }),
   });
 }
+
+// Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no "/" or white space; kept to what needs no quoting.
+const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/;
 
 const dnsLabel = z.string().regex(DNS1123_LABEL, isNot(DNS1123_LABEL_RULE));
 
@@ -256,8 +262,26 @@ export const inventorySchema = z
         ).optional(),
         controlPlaneEndpoint: doc(
           endpoint,
-          'host:port of the API server as nodes reach it, e.g. a load balancer; defaults to the init host internalAddress:6443.',
+          'host:port of the API server as nodes reach it, e.g. a load balancer; defaults to the init host internalAddress:6443 (to VIP:6443 with controlPlaneVip, which excludes it).',
           '10.0.0.10:6443',
+        ).optional(),
+        controlPlaneVip: doc(
+          z.strictObject({
+            address: doc(
+              z.string().refine((t) => isIPv4(t), isNot('an IPv4 address (kube-vip announces it by ARP)')),
+              'The virtual IP: a free IPv4 address in the control planes\' subnet, no host\'s own address. kubeforge checks both before anything changes.',
+              '10.0.0.100',
+            ),
+            interface: doc(
+              z.string().regex(INTERFACE_NAME, isNot('a network interface name such as eth0 (up to 15 letters, digits, ".", "_" or "-")')),
+              'The network interface on every control plane that carries the subnet; the leader adds the address to it.',
+              'eth0',
+            ),
+            image: doc(imageReference, `The kube-vip image the static Pods run (in the image archives when offline).`, DEFAULTS.kubernetes.kubeVipImage, DEFAULTS.kubernetes.kubeVipImage).optional(),
+          }),
+          'A built-in virtual IP for several control planes: kube-vip (ARP mode, leader election by a Lease) as a static Pod on each one, ' +
+            'and controlPlaneEndpoint on VIP:6443. Instead of controlPlaneEndpoint (an external load balancer), not with it.',
+          { address: '10.0.0.100', interface: 'eth0' },
         ).optional(),
         podSubnet: doc(cidr, 'CIDR block for pod IPs.', DEFAULTS.kubernetes.podSubnet).default(DEFAULTS.kubernetes.podSubnet),
         serviceSubnet: doc(cidr, 'CIDR block for service IPs; must not overlap podSubnet.', DEFAULTS.kubernetes.serviceSubnet).default(

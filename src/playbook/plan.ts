@@ -130,6 +130,8 @@ function applies(def: StepDef, cluster: Cluster, host: Host): boolean {
       return cluster.kubernetes.criTools !== undefined;
     case 'cni-plugins':
       return cluster.kubernetes.cniPlugins !== undefined;
+    case 'control-plane-vip':
+      return cluster.kubernetes.controlPlaneVip !== undefined;
     default:
       return true;
   }

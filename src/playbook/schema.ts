@@ -22,7 +22,7 @@ export type BundleKind = z.infer<typeof bundleKind>;
 export const whenSchema = z
   .object({
     role: z.enum(['control-plane', 'worker']).optional(),
-    has: z.enum(['images', 'kubernetes-bundle', 'registry-mirrors', 'cri-tools', 'cni-plugins']).optional(),
+    has: z.enum(['images', 'kubernetes-bundle', 'registry-mirrors', 'cri-tools', 'cni-plugins', 'control-plane-vip']).optional(),
   })
   .strict();
 

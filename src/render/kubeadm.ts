@@ -95,6 +95,9 @@ export function renderKubeadmInitConfig(cluster: Cluster, host: Host, secrets: I
     kubernetesVersion: `v${cluster.kubernetes.version.text}`,
     clusterName: cluster.name,
     controlPlaneEndpoint: cluster.kubernetes.controlPlaneEndpoint,
+    // kubeadm puts the endpoint's host in the serving certificate itself; naming the VIP keeps it
+    // there whatever the endpoint becomes (a DNS name in front of the VIP, say).
+    ...(cluster.kubernetes.controlPlaneVip ? { apiServer: { certSANs: [cluster.kubernetes.controlPlaneVip.address] } } : {}),
     networking: {
       podSubnet: cluster.kubernetes.podSubnet,
       serviceSubnet: cluster.kubernetes.serviceSubnet,

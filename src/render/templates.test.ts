@@ -11,6 +11,7 @@ describe('template registry', () => {
       'containerd/config.toml',
       'containerd/containerd.service',
       'crictl.yaml',
+      'kube-vip.yaml',
       'kubelet/10-kubeadm.conf',
       'kubelet/kubelet.service',
       'modules-load.conf',
@@ -21,7 +22,9 @@ describe('template registry', () => {
   it('renders every template from the cluster it is given, deterministically', () => {
     for (const containerdVersion of ['1.7.22', '2.1.4']) {
       const cluster = testCluster({ containerdVersion });
-      const ctx = { cluster, host: testHost(cluster, 'w1'), kubeletPath: '/usr/local/bin/kubelet' };
+      // kube-vip.yaml is for control planes of a cluster with the built-in VIP.
+      cluster.kubernetes.controlPlaneVip = { address: '10.0.0.100', interface: 'eth0', image: 'ghcr.io/kube-vip/kube-vip:v0.8.9' };
+      const ctx = { cluster, host: testHost(cluster, 'cp2'), kubeletPath: '/usr/local/bin/kubelet' };
       for (const [name, render] of Object.entries(templates)) {
         const first = render(ctx);
         expect(first, name).toMatch(/\n$/);

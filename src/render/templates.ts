@@ -3,6 +3,7 @@ import { renderContainerdConfig } from './containerd-config.js';
 import { renderContainerdService } from './containerd-service.js';
 import { renderCrictlConfig } from './crictl.js';
 import { renderKubeadmDropIn, renderKubeletService } from './kubelet.js';
+import { renderKubeVipManifest } from './kube-vip.js';
 import { clusterUsesIPv6, renderModulesLoad, renderSysctl } from './node-files.js';
 import { renderRegistryHostsFiles, type RenderedFile } from './registry-hosts.js';
 
@@ -30,6 +31,7 @@ export const templates: Record<string, (ctx: TemplateContext) => string> = {
   'sysctl.conf': ({ cluster }) => renderSysctl(clusterUsesIPv6(cluster)),
   'kubelet/kubelet.service': ({ kubeletPath }) => renderKubeletService(kubeletPath),
   'kubelet/10-kubeadm.conf': ({ kubeletPath }) => renderKubeadmDropIn(kubeletPath),
+  'kube-vip.yaml': ({ cluster, host }) => renderKubeVipManifest(cluster, host),
 };
 
 /** certs.d/<registry>/hosts.toml for each mirrored registry, with their absolute paths. */
