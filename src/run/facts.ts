@@ -57,6 +57,20 @@ export interface HostFacts {
   etcdDataPresent: boolean;
   /** Swap devices in use. */
   swapDevices: number;
+  /** Read on control planes only with kubernetes.controlPlaneVip (the VIP preflight's facts). */
+  vip?: VipFacts;
+}
+
+export interface VipFacts {
+  /** `ip` was found: without it nothing below could be read. */
+  ipFound: boolean;
+  /** Every IPv4 address of the host with its prefix, as `ip -o -4 addr` lists them. */
+  addresses: Array<{ interface: string; cidr: string }>;
+  /**
+   * The link-layer address that answered ARP for the VIP after one connection attempt to it
+   * (undefined: nobody answered, or the VIP is this host's own address and was not probed).
+   */
+  answeredBy?: string;
 }
 
 // Read-only: prints KEY=VALUE lines. PATH is set as root's login shell would have it, so a
@@ -122,16 +136,50 @@ if [ -r /proc/swaps ]; then
   if [ "$kf_swaps" -gt 0 ]; then kf_swaps=$((kf_swaps - 1)); fi
 fi
 echo "swap=$kf_swaps"
+# The VIP preflight (control planes, with kubernetes.controlPlaneVip): the IPv4 addresses, and
+# whether anything on the link answers ARP for the VIP. One TCP connection attempt to it makes
+# the kernel ask (bash's /dev/tcp: no ping or arping on a minimal host); the neighbour entry then
+# holds a link-layer address only if some machine answered. Nothing is sent when the VIP is
+# already this host's own address (a rerun, kube-vip holds it).
+if [ -n "\${KF_VIP:-}" ]; then
+  if command -v ip >/dev/null 2>&1; then
+    echo "vip_ip=1"
+    kf_own=
+    kf_addrs=$(ip -o -4 addr show 2>/dev/null || true)
+    while read -r _ kf_if _ kf_cidr _; do
+      if [ -n "$kf_cidr" ]; then
+        echo "addr4=\${kf_if%%@*} $kf_cidr"
+        if [ "\${kf_cidr%/*}" = "$KF_VIP" ]; then kf_own=1; fi
+      fi
+    done <<KF_ADDRS
+$kf_addrs
+KF_ADDRS
+    if [ -z "$kf_own" ]; then
+      if command -v bash >/dev/null 2>&1; then
+        timeout 2 bash -c ': </dev/tcp/"$KF_VIP"/6443' >/dev/null 2>&1 || true
+      fi
+      echo "vip_neigh=$(ip neigh show to "$KF_VIP" 2>/dev/null | head -n 1)"
+    fi
+  else
+    echo "vip_ip=0"
+  fi
+fi
 `;
 
 /**
  * The root-access check and the facts in one round trip: `id -u` (through sudo for another
  * user) first, then the facts, read only when the commands ran as root.
  */
-export async function gatherFactsAsRoot(remote: Remote, user: string, signal: AbortSignal): Promise<{ denied: RootAccessProblem } | { facts: HostFacts }> {
+export async function gatherFactsAsRoot(
+  remote: Remote,
+  user: string,
+  signal: AbortSignal,
+  opts: { vip?: string } = {},
+): Promise<{ denied: RootAccessProblem } | { facts: HostFacts }> {
   let r: ExecResult;
   try {
-    r = await remote.exec(`echo "kf_uid=$(id -u)"\n${GATHER}`, { env: { KF_BINARIES: PROBED_BINARIES.join(' ') }, signal, timeoutMs: 60_000 });
+    const env = { KF_BINARIES: PROBED_BINARIES.join(' '), ...(opts.vip ? { KF_VIP: opts.vip } : {}) };
+    r = await remote.exec(`echo "kf_uid=$(id -u)"\n${GATHER}`, { env, signal, timeoutMs: 60_000 });
   } catch (err) {
     return { denied: rootAccessError(err as Error, user) };
   }
@@ -167,6 +215,7 @@ export function parseFacts(text: string): HostFacts {
       .filter((n) => Number.isFinite(n)),
   );
   const memberOf = kv.get('member_of');
+  const vip = vipFactsFrom(text, kv);
   return {
     osId: get('os_id'),
     osLike: get('os_like'),
@@ -183,7 +232,16 @@ export function parseFacts(text: string): HostFacts {
     ...(memberOf ? { memberOf } : {}),
     etcdDataPresent: get('etcd_data') === '1',
     swapDevices: Number(get('swap')) || 0,
+    ...(vip ? { vip } : {}),
   };
+}
+
+function vipFactsFrom(text: string, kv: Map<string, string>): VipFacts | undefined {
+  const found = kv.get('vip_ip');
+  if (found === undefined) return undefined;
+  const addresses = [...text.matchAll(/^addr4=(\S+) (\S+)$/gm)].map((m) => ({ interface: m[1]!, cidr: m[2]! }));
+  const answeredBy = /\blladdr (\S+)/.exec(kv.get('vip_neigh') ?? '')?.[1];
+  return { ipFound: found === '1', addresses, ...(answeredBy ? { answeredBy } : {}) };
 }
 
 /** What the planner needs of the facts (up and plan replan each host with it). */
