@@ -612,6 +612,48 @@ describe.skipIf(missing !== undefined)(
       expect((await host.kubeadm('init', 'phase', 'upload-certs', '--upload-certs')).code).toBe(1);
     });
 
+    it('kubeadm upgrade: policy.go refusals, plan reports, apply needs --yes and moves the API server and kubeadm-config, upgrade node waits for apply', async () => {
+      const { host, init } = await initHost();
+      expect(init.code, init.stderr).toBe(0);
+      const admin = ['--kubeconfig', '/etc/kubernetes/admin.conf'];
+      const skipped = await host.kubeadm('upgrade', 'apply', 'v1.32.0', '--yes');
+      expect(skipped.code).toBe(1);
+      expect(skipped.stderr).toContain('Specified version to upgrade to "v1.32.0" is too high; kubeadm can upgrade only 1 minor version at a time');
+      const newer = await host.kubeadm('upgrade', 'apply', 'v1.31.1', '--yes');
+      expect(newer.stderr).toContain('at least one minor release higher than the kubeadm minor release (31 > 30)');
+      // The host's kubeadm (and the API server binary beside it) become 1.31.1, as the binaries step does.
+      host.write('usr/local/share/kubeforge-standin/kubernetes-version', 'v1.31.1\n');
+      const early = await host.kubeadm('upgrade', 'node');
+      expect(early.code).toBe(1);
+      expect(early.stderr).toContain('run `kubeadm upgrade apply v1.31.1` on the first control plane');
+      const plan = await host.kubeadm('upgrade', 'plan', 'v1.31.1');
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('[upgrade/versions] Cluster version: v1.30.2');
+      expect(plan.stdout).toMatch(/^kube-apiserver\s+\S+\s+v1\.30\.2\s+v1\.31\.1$/m);
+      expect(plan.stdout).toContain('\tkubeadm upgrade apply v1.31.1');
+      // Not interactive and no --yes: refused on the empty answer.
+      const asked = spawnSync(KUBEADM, ['upgrade', 'apply', 'v1.31.1'], { env: toolEnv(host.root), input: '', encoding: 'utf8' });
+      expect(asked.status).toBe(1);
+      expect(asked.stderr).toContain("won't proceed; the user didn't answer (Y|y) in order to continue");
+      const apply = await host.kubeadm('upgrade', 'apply', 'v1.31.1', '--yes');
+      expect(apply.code, apply.stderr).toBe(0);
+      expect(apply.stdout).toContain('[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "v1.31.1".');
+      expect(JSON.parse((await host.kubectl(...admin, 'get', '--raw', '/version')).stdout).gitVersion).toBe('v1.31.1');
+      const cm = JSON.parse((await host.kubectl(...admin, 'get', '--raw', '/api/v1/namespaces/kube-system/configmaps/kubeadm-config')).stdout);
+      expect(parseYaml(cm.data.ClusterConfiguration).kubernetesVersion).toBe('v1.31.1');
+      expect(host.read('etc/kubernetes/manifests/kube-apiserver.yaml')).toContain('image: registry.k8s.io/kube-apiserver:v1.31.1');
+      expect(host.read('etc/kubernetes/manifests/etcd.yaml')).not.toContain(':v1.31.1');
+      // upgrade node: fails once when the test's fault file is there, then succeeds.
+      host.write('var/lib/kubeadm-standin/fail-next-upgrade-node', '');
+      expect((await host.kubeadm('upgrade', 'node')).code).toBe(1);
+      const node = await host.kubeadm('upgrade', 'node');
+      expect(node.code, node.stderr).toBe(0);
+      expect(node.stdout).toContain('[upgrade] The control plane instance for this node was successfully upgraded!');
+      expect(host.log('kubeadm').filter((e) => (e.argv as string[])[0] === 'upgrade').map((e) => [e.command, e.exit])).toEqual([
+        ['upgrade apply', 1], ['upgrade apply', 1], ['upgrade node', 1], ['upgrade plan', 0], ['upgrade apply', 1], ['upgrade apply', 0], ['upgrade node', 1], ['upgrade node', 0],
+      ]);
+    });
+
     it('reset -f stops the API server and removes what init wrote, so init can run again', async () => {
       const { host } = await initHost();
       const reset = await host.kubeadm('reset', '-f');
