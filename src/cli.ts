@@ -64,6 +64,7 @@ program
   .option('--retry-failed', 'run only the hosts that failed or were blocked in their latest run')
   .option('--limit <hosts>', 'run only these hosts: NAME,NAME or role=worker / role=control-plane')
   .option('--max-fail <n>', 'stop starting hosts once this many (or this percentage, e.g. 20%) have failed')
+  .option('--max-unavailable <n>', 'an upgrade drains and upgrades this many workers at once (control planes: always one)', '1')
   .option('-c, --concurrency <n>', 'hosts worked on at once (bundles from this machine are bounded by --upload-concurrency)', '64')
   .option('--upload-concurrency <n>', 'bundle uploads from this machine at once, across hosts', '8')
   .option('--relay <on|off>', "hosts pass bundles on to each other so this machine sends about one copy (default: the inventory's relay.enabled, on)")
@@ -88,6 +89,7 @@ program
   .option('--playbooks <dir>', 'use the playbooks in this folder instead of the shipped ones')
   .option('--ask-sudo-password', 'ask once (hidden) for the sudo password of hosts reached as a user other than root')
   .option('--wait <duration>', "up's --wait, for what the plan says about waiting for Ready nodes", '5m')
+  .option('--max-unavailable <n>', "up's --max-unavailable, for what the plan says about an upgrade's worker batches", '1')
   .action(action(async (flags) => (await import('./commands/plan/index.js')).planCommand(flags)));
 
 program

@@ -7,9 +7,11 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { ADMIN_CONF, initCluster, isMember, joinHost, mintJoinMaterial, readAdminConf, saveAdminConf, type KubeadmContext } from '../cluster/kubeadm.js';
-import { initNeeded, joinMaterialFrom, joinNeeded, waitsForReady } from '../cluster/decide.js';
+import { decideUpgrade, describeUpgrade, initNeeded, joinMaterialFrom, joinNeeded, upgradeGroups, waitsForReady, type UpgradeDecision } from '../cluster/decide.js';
+import { readClusterVersions } from '../cluster/upgrade-facts.js';
+import { rollOut } from './upgrade-rollout.js';
 import { Redactor, type JoinMaterial } from '../cluster/secrets.js';
-import { InternalError } from '../errors.js';
+import { InputError, InternalError } from '../errors.js';
 import { initHost, type Cluster, type Host } from '../model.js';
 import type { HostPlan } from '../playbook/plan.js';
 import { runHostSteps, sweepTemporaries } from '../playbook/run-steps.js';
@@ -17,6 +19,7 @@ import { BundleRouter } from '../relay/router.js';
 import { sshRoutes, sweepRelay } from '../relay/routes.js';
 import { RemoteCommandError, type Remote } from './remote.js';
 import { gatherFactsAsRoot, type HostFacts } from './facts.js';
+import { clusterMayHoldVip, vipProbeFor, vipProblems } from './vip-preflight.js';
 import { preflight, type BundleContents, type PreflightProblem, type PreflightResult } from './preflight.js';
 import { applyNetworkAddon, readNetworkAddonMarker, ReadinessWatcher, waitForApiServer, type KubectlContext, type NodeReadiness } from '../cluster/kubectl.js';
 import type { HostResult, RunEvents, StepResult, StepStatus } from './outcome.js';
@@ -41,6 +44,8 @@ export interface UpOptions {
   relay?: boolean;
   /** The host's plan again, with what its facts say (where its kubelet is). */
   replan: (plan: HostPlan, facts: HostFacts) => HostPlan;
+  /** An upgrade's workers drained and upgraded at once (--max-unavailable; default 1). */
+  maxUnavailable?: number;
 }
 
 export interface UpResult {
@@ -48,6 +53,10 @@ export interface UpResult {
   kubeconfigPath?: string;
   /** The run stopped after the preflight: problems on some hosts, nothing changed anywhere. */
   preflightFailed?: boolean;
+  /** The inventory asks for an upgrade kubeadm cannot make (a skipped minor, a downgrade): nothing changed. */
+  refused?: InputError;
+  /** The upgrade this run made (or started), in one line. */
+  upgrade?: string;
 }
 
 export type Connector = (host: Host, signal: AbortSignal) => Promise<Remote>;
@@ -125,6 +134,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   const kubectlCtx: KubectlContext = { signal, redact: redactor.redact };
   const readiness = new ReadinessWatcher(getInitRemote, kubectlCtx);
 
+  // Hosts an upgrade rolls over: their end is reported by the rollout, after phase 2.
+  const upgrading = new Set<string>();
   const finisher = (host: Host, steps: StepResult[]) => {
     const finish = (status: HostResult['status'], reason?: string, extra: Partial<HostResult> = {}): HostResult => {
       const result: HostResult = { host: host.name, role: host.role, status, steps, ...(reason ? { reason } : {}), ...extra };
@@ -132,7 +143,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         failures++;
         if (opts.maxFailures !== undefined && failures >= opts.maxFailures) stop.abort();
       }
-      events.hostEnd(result);
+      if (status !== 'ok' || !upgrading.has(host.name)) events.hostEnd(result);
       return result;
     };
     return finish;
@@ -178,7 +189,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     events.hostActivity(host.name, 'preflight');
     let reachedAsRoot: Awaited<ReturnType<typeof gatherFactsAsRoot>>;
     try {
-      reachedAsRoot = await gatherFactsAsRoot(remote, host.ssh.user, signal);
+      reachedAsRoot = await gatherFactsAsRoot(remote, host.ssh.user, signal, vipProbeFor(cluster, host));
     } catch (err) {
       events.stepStart(host.name, 'preflight', 'host facts and preflight checks');
       steps.push(stepResult('preflight', 'host facts and preflight checks', signal.aborted ? 'cancelled' : 'failed', started, (err as Error).message));
@@ -342,6 +353,9 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     const reachedOrDone = await Promise.all(selected.map((plan) => reachLimit(() => reachHost(plan))));
     const reached = reachedOrDone.filter((r): r is Reached => 'facts' in r);
     const done = reachedOrDone.filter((r): r is HostResult => !('facts' in r));
+    // The built-in VIP's checks need every control plane's facts: is the cluster there already?
+    const vipHeld = clusterMayHoldVip(reached.map((r) => ({ host: r.plan.host, facts: r.facts })), initSelected);
+    for (const r of reached) r.preflight.errors.push(...vipProblems(cluster, r.plan.host, r.facts, vipHeld));
     const withErrors = reached.filter((r) => r.preflight.errors.length > 0);
     for (const r of reached) {
       const warnings = r.preflight.warnings.map(describeProblem);
@@ -365,6 +379,21 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       });
       return { hosts: orderAsInventory(cluster, [...done, ...stopped]), preflightFailed: true };
     }
+    // An upgrade (the inventory's version newer than the cluster's) is decided from the cluster's
+    // facts before anything changes: a request kubeadm cannot make stops the run here.
+    const maxUnavailable = opts.maxUnavailable ?? 1;
+    let upgrade: UpgradeDecision = { kind: 'none' };
+    if (reached.some((r) => r.facts.memberOf !== undefined)) {
+      const versions = await readClusterVersions(await getInitRemote(), kubectlCtx);
+      if (versions) upgrade = decideUpgrade(cluster, cluster.kubernetes.version, versions, { hosts: new Set(reached.map((r) => r.plan.host.name)), maxUnavailable });
+    }
+    if (upgrade.kind === 'refuse') {
+      initReady.reject(new Blocked('upgrade refused'));
+      const refused = new InputError(`${cluster.inventoryPath}: kubernetes.version`, upgrade.message, `${upgrade.hint}; nothing was changed on any host`);
+      const stopped = reached.map((r) => finisher(r.plan.host, r.steps)('blocked', `upgrade refused: ${upgrade.message}; nothing was changed on any host`));
+      return { hosts: orderAsInventory(cluster, [...done, ...stopped]), refused };
+    }
+    if (upgrade.kind === 'upgrade') for (const name of upgradeGroups(upgrade).flat()) upgrading.add(name);
     const peers = new Map(reached.map((r) => [r.plan.host.name, { host: r.plan.host, remote: r.remote }]));
     router = new BundleRouter(sshRoutes(peers, relayRunId, uploadLimit), [...peers.keys()], {
       enabled: opts.relay ?? cluster.relay.enabled,
@@ -385,8 +414,27 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         ),
       )),
     ];
+    if (upgrade.kind === 'upgrade') {
+      await rollOut({
+        decision: upgrade,
+        results: new Map(hosts.map((h) => [h.host, h])),
+        remotes,
+        events,
+        signal,
+        upgrade: {
+          kubeadm: kctx,
+          kubectl: kubectlCtx,
+          api: getInitRemote,
+          target: cluster.kubernetes.version,
+          from: upgrade.from,
+          readyTimeoutMs: opts.waitReadyMs > 0 ? opts.waitReadyMs : 5 * 60_000,
+          requireReady: cluster.network !== undefined,
+          drainTimeoutMs: 5 * 60_000,
+        },
+      });
+    }
     const kubeconfigPath = hosts.some((h) => h.host === first.name && h.steps.some((s) => s.key === 'cluster/init' && (s.status === 'changed' || s.status === 'unchanged'))) ? opts.kubeconfigPath : undefined;
-    return { hosts: orderAsInventory(cluster, hosts), ...(kubeconfigPath ? { kubeconfigPath } : {}) };
+    return { hosts: orderAsInventory(cluster, hosts), ...(kubeconfigPath ? { kubeconfigPath } : {}), ...(upgrade.kind === 'upgrade' ? { upgrade: describeUpgrade(upgrade, maxUnavailable) } : {}) };
   } finally {
     // Keys, authorized_keys lines and staged copies of this run's relays go, Ctrl-C or not.
     if (router && router.touched.size > 0) {

@@ -38,6 +38,8 @@ export interface UpFlags {
   verbose?: boolean;
   /** --no-progress: nothing but the summary. */
   progress?: boolean;
+  /** --max-unavailable: workers an upgrade drains and upgrades at once. */
+  maxUnavailable?: string;
 }
 
 function silentReporter(): RunEvents {
@@ -69,6 +71,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
   const hostConcurrency = positiveInt('--concurrency', flags.concurrency);
   const uploadConcurrency = positiveInt('--upload-concurrency', flags.uploadConcurrency);
   const relay = onOff('--relay', flags.relay);
+  const maxUnavailable = positiveInt('--max-unavailable', flags.maxUnavailable ?? '1');
   let stepTimeoutMs: number | undefined;
   if (flags.stepTimeout) {
     try {
@@ -169,10 +172,16 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       kubeconfigPath: defaultKubeconfigPath(cluster),
       ...(maxFailures !== undefined ? { maxFailures } : {}),
       waitReadyMs,
+      maxUnavailable,
       bundleContents: contents,
       replan: (plan, facts) => planHost(cluster, plan.host, playbooks, { hostFacts: planFactsFrom(facts) }),
     });
     closeView();
+    if (result.refused) {
+      // Like any input error: said once, exit 2, no run recorded (nothing was changed).
+      err(formatError(result.refused));
+      return ExitCode.input;
+    }
     const interrupted = controller.signal.aborted && !internal;
     const allOk = result.hosts.every((h) => h.status === 'ok');
     const exitCode = internal ? ExitCode.internal : interrupted ? ExitCode.interrupted : allOk ? ExitCode.ok : ExitCode.hostsFailed;
@@ -194,6 +203,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       out('');
       out(summaryTable(result.hosts));
       out('');
+      if (result.upgrade) out(result.upgrade);
       for (const h of result.hosts) for (const w of h.warnings ?? []) out(`${h.host} warning: ${w}`);
       if (result.preflightFailed) {
         out('preflight: nothing was changed on any host. Fix these, then run `kubeforge up` again:');
@@ -216,7 +226,7 @@ export async function upCommand(flags: UpFlags): Promise<number> {
       if (internal) out(formatError(internal));
       else if (!allOk && !interrupted) out(`fix the cause, then rerun the failed hosts only: kubeforge up -i ${shellQuote(flags.inventory)} --retry-failed`);
     } else {
-      out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason, ...(h.node ? { node: h.node } : {}), ...(h.warnings ? { warnings: h.warnings } : {}), ...sshOf(h.host) })), kubeconfig: result.kubeconfigPath, ledger: ledgerFile }));
+      out(JSON.stringify({ event: 'summary', exitCode, hosts: result.hosts.map((h) => ({ host: h.host, status: h.status, reason: h.reason, ...(h.node ? { node: h.node } : {}), ...(h.warnings ? { warnings: h.warnings } : {}), ...sshOf(h.host) })), kubeconfig: result.kubeconfigPath, ...(result.upgrade ? { upgrade: result.upgrade } : {}), ledger: ledgerFile }));
     }
     if (flags.mergeKubeconfig) {
       const merge = await import('../kubeconfig/index.js');
