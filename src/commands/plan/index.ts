@@ -29,6 +29,8 @@ export interface PlanFlags {
   playbooks?: string;
   askSudoPassword?: boolean;
   wait: string;
+  /** up's --max-unavailable, for what the plan says about an upgrade's batches. */
+  maxUnavailable?: string;
 }
 
 export async function planCommand(flags: PlanFlags): Promise<number> {
@@ -57,6 +59,8 @@ async function plan(flags: PlanFlags): Promise<number> {
   } catch {
     throw new InputError('--wait', `"${flags.wait}" is not a duration`, 'e.g. 5m, 90s');
   }
+  const maxUnavailable = Number(flags.maxUnavailable ?? '1');
+  if (!Number.isInteger(maxUnavailable) || maxUnavailable < 1) throw new InputError('--max-unavailable', `expects a whole number of at least 1, got "${flags.maxUnavailable}"`, 'e.g. --max-unavailable 2');
   const only = flags.limit ? parseLimit(cluster, flags.limit) : undefined;
   const playbooks = await loadPlaybooks(flags.playbooks);
   const plans = planCluster(cluster, playbooks).filter((p) => !only || only.has(p.host.name));
@@ -123,6 +127,7 @@ async function plan(flags: PlanFlags): Promise<number> {
       members,
       changedHosts: new Set(hosts.filter((h) => h.steps.some((s) => s.action === 'run')).map((h) => h.host)),
       waitReadyMs,
+      maxUnavailable,
     });
     const report = planReport(cluster, hosts, actions);
     if (flags.json) out(JSON.stringify(report));

@@ -70,6 +70,10 @@ function actionLine(a: ClusterAction): string {
       return `+ network add-on ${a.manifest} applied from ${a.on}`;
     case 'wait-ready':
       return `  then up waits up to ${Math.round(a.timeoutMs / 1000)} s for these nodes to be Ready: ${a.hosts.join(', ')}`;
+    case 'upgrade':
+      return `~ ${a.summary} (each node: kubeadm, drain, kubelet swapped and restarted, Ready, uncordon)`;
+    case 'refuse-upgrade':
+      return `! up would refuse: ${a.message}\n      hint: ${a.hint}`;
   }
 }
 

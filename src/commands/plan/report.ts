@@ -1,7 +1,7 @@
 // The plan as data: per host, each step that would run and why (files with their diffs, bundles,
 // a failing check), and the cluster actions. Pure: made from what the survey gathered and the
 // decisions decide.ts and cluster/decide.ts made; `--json` prints it as it is, render.ts for people.
-import { initMakesCertificateKey, initNeeded, joinMaterialFrom, joinNeeded, waitsForReady, addonNeedsApply } from '../../cluster/decide.js';
+import { initMakesCertificateKey, initNeeded, joinMaterialFrom, joinNeeded, waitsForReady, addonNeedsApply, decideUpgrade, describeUpgrade } from '../../cluster/decide.js';
 import type { Redactor } from '../../cluster/secrets.js';
 import type { Cluster } from '../../model.js';
 import type { StepReason } from '../../playbook/decide.js';
@@ -62,7 +62,9 @@ export type ClusterAction =
   | { action: 'mint-join-material'; on: string; certificateKey: boolean }
   | { action: 'join'; host: string; role: string; material: 'init' | 'mint' }
   | { action: 'apply-addon'; on: string; manifest: string }
-  | { action: 'wait-ready'; hosts: string[]; timeoutMs: number };
+  | { action: 'wait-ready'; hosts: string[]; timeoutMs: number }
+  | { action: 'upgrade'; summary: string; from: string; to: string; apply?: string; controlPlanes: string[]; workerBatches: string[][] }
+  | { action: 'refuse-upgrade'; message: string; hint: string };
 
 export interface PlanReport {
   cluster: string;
@@ -179,6 +181,8 @@ export interface ClusterInputs {
   /** Hosts whose steps would run (their nodes are waited for again). */
   changedHosts: Set<string>;
   waitReadyMs: number;
+  /** up's --max-unavailable: workers an upgrade takes at once. */
+  maxUnavailable?: number;
 }
 
 /** What the cluster phase of `up` would do, decided as orchestrate.ts decides it. */
@@ -212,6 +216,16 @@ export function clusterActions(input: ClusterInputs): ClusterAction[] {
   if (initSelected && input.initState && cluster.network && addonNeedsApply(input.initState.addonApplied, cluster.network.manifest)) {
     actions.push({ action: 'apply-addon', on: initHost, manifest: cluster.network.manifest.name });
   }
+  // An upgrade (or its refusal), decided from the same facts as up decides it.
+  if (input.initState?.versions) {
+    const maxUnavailable = input.maxUnavailable ?? 1;
+    const d = decideUpgrade(cluster, cluster.kubernetes.version, input.initState.versions, { hosts: new Set(input.selected), maxUnavailable });
+    if (d.kind === 'refuse') actions.push({ action: 'refuse-upgrade', message: d.message, hint: d.hint });
+    if (d.kind === 'upgrade') {
+      const { kind: _kind, ...rest } = d;
+      actions.push({ action: 'upgrade', summary: describeUpgrade(d, maxUnavailable), ...rest });
+    }
+  }
   // Every node is waited for on every run; worth saying only for nodes that join or change.
   if (waitsForReady(cluster, input.waitReadyMs)) {
     const waited = input.selected.filter((n) => input.changedHosts.has(n) || actions.some((a) => (a.action === 'init' || a.action === 'join') && a.host === n));
@@ -222,6 +236,6 @@ export function clusterActions(input: ClusterInputs): ClusterAction[] {
 
 export function planReport(cluster: Cluster, hosts: HostReport[], actions: ClusterAction[]): PlanReport {
   const changes = hosts.some((h) => h.steps.some((s) => s.action === 'run')) || actions.some((a) => a.action !== 'wait-ready');
-  const problems = hosts.some((h) => h.status === 'unreachable' || (h.preflight?.errors.length ?? 0) > 0 || h.steps.some((s) => s.action === 'fail'));
+  const problems = actions.some((a) => a.action === 'refuse-upgrade') || hosts.some((h) => h.status === 'unreachable' || (h.preflight?.errors.length ?? 0) > 0 || h.steps.some((s) => s.action === 'fail'));
   return { cluster: cluster.name, hosts, clusterActions: actions, changes, problems };
 }

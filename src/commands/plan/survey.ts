@@ -3,6 +3,8 @@
 // that would run, what the report shows: the host's current content of each file that differs
 // (bounded) and whether each bundle is already on the host. Nothing here writes anything: no
 // prelude (no directories made, nothing swept), no marker, no upload, no relay.
+import type { ClusterVersions } from '../../cluster/decide.js';
+import { readClusterVersions } from '../../cluster/upgrade-facts.js';
 import { randomBytes } from 'node:crypto';
 import { isInitialised } from '../../cluster/kubeadm.js';
 import { readNetworkAddonMarker } from '../../cluster/kubectl.js';
@@ -167,12 +169,15 @@ export interface InitHostState {
   initialised: boolean;
   /** sha256 of the add-on manifest last applied ('' when none was). */
   addonApplied: string;
+  /** The cluster's versions (kubeadm-config, each node's kubelet), when it is initialised: an upgrade's facts. */
+  versions?: ClusterVersions;
 }
 
 export async function surveyInitHost(cluster: Cluster, remote: Remote, signal: AbortSignal, redact: (text: string) => string): Promise<InitHostState> {
-  const [initialised, addonApplied] = await Promise.all([
+  const [initialised, addonApplied, versions] = await Promise.all([
     isInitialised(remote, signal),
     cluster.network ? readNetworkAddonMarker(remote, { signal, redact }) : Promise.resolve(''),
+    readClusterVersions(remote, { signal, redact }),
   ]);
-  return { initialised, addonApplied };
+  return { initialised, addonApplied, ...(versions ? { versions } : {}) };
 }
