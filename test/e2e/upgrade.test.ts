@@ -128,6 +128,16 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
     expect([...n.values()].map((x) => x.kubelet)).toEqual(['v1.30.2', 'v1.30.2', 'v1.30.2']);
   });
 
+  it('plan shows the upgrade up would make, and changes nothing', async () => {
+    const before = await Promise.all([cp, w1, w2].map(fingerprint));
+    const r = await kubeforge(['plan', '-i', inventory131, '--max-unavailable', '2']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`~ upgrade 1.30.2 → 1.31.1: apply on ${cp.name}, workers ${w1.name}, ${w2.name} in batches of 2`);
+    const refused = await kubeforge(['plan', '-i', inventory132]);
+    expect(refused.stdout).toContain('! up would refuse: the cluster runs Kubernetes 1.30.2 and the inventory says 1.32.0');
+    expect(await Promise.all([cp, w1, w2].map(fingerprint))).toEqual(before);
+  });
+
   it('upgrades in kubeadm\'s order; a failure on the second worker stops there, the first stays upgraded and schedulable', async () => {
     // The kubeadm stand-in's fault file: w2's next `kubeadm upgrade node` fails, before it changes anything.
     await w2.sh('mkdir -p /var/lib/kubeadm-standin && touch /var/lib/kubeadm-standin/fail-next-upgrade-node');
