@@ -140,7 +140,7 @@ echo "swap=$kf_swaps"
 # whether anything on the link answers ARP for the VIP. One TCP connection attempt to it makes
 # the kernel ask (bash's /dev/tcp: no ping or arping on a minimal host); the neighbour entry then
 # holds a link-layer address only if some machine answered. Nothing is sent when the VIP is
-# already this host's own address (a rerun, kube-vip holds it).
+# already this host's own address (a rerun, kube-vip holds it), or not on its link.
 if [ -n "\${KF_VIP:-}" ]; then
   if command -v ip >/dev/null 2>&1; then
     echo "vip_ip=1"
@@ -154,6 +154,11 @@ if [ -n "\${KF_VIP:-}" ]; then
     done <<KF_ADDRS
 $kf_addrs
 KF_ADDRS
+    # Only a VIP on this host's own link is probed: one that routes through a gateway is the
+    # preflight's "outside the subnet", and is not sent anything.
+    case "$(ip route get "$KF_VIP" 2>/dev/null)" in
+      *" via "*) kf_own=routed ;;
+    esac
     if [ -z "$kf_own" ]; then
       if command -v bash >/dev/null 2>&1; then
         timeout 2 bash -c ': </dev/tcp/"$KF_VIP"/6443' >/dev/null 2>&1 || true
