@@ -54,7 +54,8 @@ kubernetes:
   # kubeadm, the sandbox image and the network add-on need.
   offline: false
   # Defaults: podSubnet 10.244.0.0/16, serviceSubnet 10.96.0.0/12, clusterDomain cluster.local,
-  # controlPlaneEndpoint <init host>:6443.
+  # controlPlaneEndpoint <init host>:6443. With several control planes, set controlPlaneEndpoint to a
+  # load balancer, or controlPlaneVip: {address, interface} for a built-in virtual IP (kube-vip).
 
 # No network add-on (network.manifest): nodes stay NotReady until you apply one yourself.
 containerd:
@@ -121,7 +122,8 @@ hosts:
         '    url: https://example.com/cni-plugins-linux-amd64-v1.5.1.tgz',
         `    sha256: ${'cd'.repeat(32)}`,
         '  # Defaults: podSubnet 10.244.0.0/16, serviceSubnet 10.96.0.0/12, clusterDomain cluster.local,',
-        '  # controlPlaneEndpoint <init host>:6443.',
+        '  # controlPlaneEndpoint <init host>:6443. With several control planes, set controlPlaneEndpoint to a',
+        '  # load balancer, or controlPlaneVip: {address, interface} for a built-in virtual IP (kube-vip).',
         '',
         '# The network add-on, applied once with kubectl after kubeadm init.',
         'network:',

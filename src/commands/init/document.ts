@@ -58,7 +58,8 @@ export function inventoryDocument(answers: InitAnswers, options: DocumentOptions
   if (answers.kubernetes.cniPlugins) before(kubernetes, 'cniPlugins', 'containernetworking-plugins release tarball (bridge, loopback, ...) -> /opt/cni/bin.');
   kubernetes.comment = [
     ' Defaults: podSubnet 10.244.0.0/16, serviceSubnet 10.96.0.0/12, clusterDomain cluster.local,',
-    ' controlPlaneEndpoint <init host>:6443.',
+    ' controlPlaneEndpoint <init host>:6443. With several control planes, set controlPlaneEndpoint to a',
+    ' load balancer, or controlPlaneVip: {address, interface} for a built-in virtual IP (kube-vip).',
   ].join('\n');
 
   if (answers.network) {
