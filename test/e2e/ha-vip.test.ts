@@ -106,6 +106,11 @@ describe.skipIf(unavailable)('three control planes behind the built-in VIP (kube
       expect(await untouched(h)).toBe(true);
     }
     expect(out).toMatch(/choose a free address/);
+    // plan decides it the same way, and changes nothing either.
+    const plan = await kubeforge(['plan', '-i', file]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(1);
+    expect(plan.stdout).toContain(`${taken} (kubernetes.controlPlaneVip.address) is taken`);
+    for (const h of hosts) expect(await untouched(h)).toBe(true);
   });
 
   it('refuses a VIP outside the control planes\' subnet and a wrong interface, naming host, interface and subnet', async () => {

@@ -3,14 +3,15 @@
 // decisions (playbook/decide.ts, cluster/decide.ts) — and no act: nothing is written on a host
 // or beside the inventory (no ledger run, no admin.conf, no known_hosts entry).
 import pLimit from 'p-limit';
-import { initHost } from '../../model.js';
+import { initHost, type Cluster } from '../../model.js';
 import { Redactor } from '../../cluster/secrets.js';
 import { bundleContents } from '../../bundle/contents.js';
 import { detailedExitCodeOf, formatError, InputError, planExitCode } from '../../errors.js';
 import { loadInventory } from '../../inventory/index.js';
 import { loadPlaybooks } from '../../playbook/load.js';
 import { parseDuration, planCluster, planHost } from '../../playbook/plan.js';
-import { planFactsFrom } from '../../run/facts.js';
+import { planFactsFrom, type HostFacts } from '../../run/facts.js';
+import { clusterMayHoldVip, vipProblems } from '../../run/vip-preflight.js';
 import type { Remote } from '../../run/remote.js';
 import { HostKeyError } from '../../ssh/errors.js';
 import { sshConnector } from '../../ssh/remote.js';
@@ -82,6 +83,7 @@ async function plan(flags: PlanFlags): Promise<number> {
   const remotes: Remote[] = [];
   let initState: InitHostState | undefined;
   const members = new Map<string, boolean>();
+  const factsByHost = new Map<string, HostFacts>();
   try {
     const hosts: HostReport[] = await Promise.all(
       plans.map((p) =>
@@ -107,6 +109,7 @@ async function plan(flags: PlanFlags): Promise<number> {
             ]);
             if (state) initState = state;
             members.set(p.host.name, survey.facts.memberOf !== undefined);
+            factsByHost.set(p.host.name, survey.facts);
             return hostReport(survey, redactor);
           } catch (e) {
             const where = e instanceof RootAccessDenied ? 'root-access' : 'gather';
@@ -119,6 +122,7 @@ async function plan(flags: PlanFlags): Promise<number> {
       err('interrupted');
       return 130;
     }
+    addVipProblems(cluster, hosts, factsByHost, plans.some((p) => p.host.name === first.name));
     const actions = clusterActions({
       cluster,
       selected: plans.map((p) => p.host.name),
@@ -136,6 +140,17 @@ async function plan(flags: PlanFlags): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     for (const r of remotes) r.close();
+  }
+}
+
+/** The built-in VIP's preflight, as `up` decides it: it needs every surveyed host's facts. */
+function addVipProblems(cluster: Cluster, hosts: HostReport[], factsByHost: Map<string, HostFacts>, initHostInRun: boolean): void {
+  const surveyed = cluster.hosts.filter((h) => factsByHost.has(h.name)).map((h) => ({ host: h, facts: factsByHost.get(h.name)! }));
+  const held = clusterMayHoldVip(surveyed, initHostInRun);
+  for (const { host, facts } of surveyed) {
+    const report = hosts.find((r) => r.host === host.name);
+    if (!report?.preflight) continue;
+    report.preflight.errors.push(...vipProblems(cluster, host, facts, held).map((p) => `[${p.check}] ${p.message} (fix: ${p.fix})`));
   }
 }
 

@@ -13,6 +13,7 @@ import { decideStep, type StepDecision } from '../../playbook/decide.js';
 import { gatherRequest, parseGather, type StepFacts } from '../../playbook/gather.js';
 import type { HostPlan, PlannedBundle, PlannedFile } from '../../playbook/plan.js';
 import { gatherFactsAsRoot, type HostFacts } from '../../run/facts.js';
+import { vipProbeFor } from '../../run/vip-preflight.js';
 import { preflight, type BundleContents, type PreflightResult } from '../../run/preflight.js';
 import { tailLines, type Remote } from '../../run/remote.js';
 
@@ -59,7 +60,7 @@ export class RootAccessDenied extends Error {
 }
 
 export async function surveyHost(cluster: Cluster, remote: Remote, plan: HostPlan, opts: SurveyOptions): Promise<HostSurvey> {
-  const reached = await gatherFactsAsRoot(remote, plan.host.ssh.user, opts.signal);
+  const reached = await gatherFactsAsRoot(remote, plan.host.ssh.user, opts.signal, vipProbeFor(cluster, plan.host));
   if ('denied' in reached) throw new RootAccessDenied(reached.denied.message, reached.denied.hint);
   const { facts } = reached;
   const pre = preflight(cluster, plan.host, facts, opts.bundleContents);
