@@ -151,3 +151,15 @@ export function describeUpgrade(d: Extract<UpgradeDecision, { kind: 'upgrade' }>
   if (workers.length) parts.push(`workers ${workers.join(', ')} in batches of ${maxUnavailable}`);
   return `upgrade ${d.from} → ${d.to}: ${parts.join(', ')}`;
 }
+
+/**
+ * The containerd rolling restart's order, for the nodes whose containerd steps left it pending:
+ * control planes one at a time, then workers in batches of --max-unavailable (inventory order).
+ */
+export function containerdRollGroups(cluster: Pick<Cluster, 'hosts'>, pending: ReadonlySet<string>, maxUnavailable: number): string[][] {
+  const controlPlanes = cluster.hosts.filter((h) => h.role === 'control-plane' && pending.has(h.name)).map((h) => [h.name]);
+  const workers = cluster.hosts.filter((h) => h.role === 'worker' && pending.has(h.name)).map((h) => h.name);
+  const batches: string[][] = [];
+  for (let i = 0; i < workers.length; i += maxUnavailable) batches.push(workers.slice(i, i + maxUnavailable));
+  return [...controlPlanes, ...batches];
+}

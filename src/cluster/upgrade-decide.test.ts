@@ -66,3 +66,11 @@ describe('upgrade decisions', () => {
     expect(d).toMatchObject({ controlPlanes: [], workerBatches: [['w3']] });
   });
 });
+
+describe('containerd rolling restart order', () => {
+  it('control planes one at a time, then workers in batches, only the pending ones', async () => {
+    const { containerdRollGroups } = await import('./decide.js');
+    expect(containerdRollGroups(cluster, new Set(['w3', 'cp2', 'w1', 'cp1']), 2)).toEqual([['cp1'], ['cp2'], ['w1', 'w3']]);
+    expect(containerdRollGroups(cluster, new Set(), 1)).toEqual([]);
+  });
+});

@@ -111,7 +111,7 @@ export async function rollKubelet(remote: Remote, node: string, ctx: UpgradeCont
 }
 
 /** Polls until the node reports the target kubelet version and Ready; undefined when it did, else what was last seen. */
-async function waitReadyAt(api: Remote, node: string, ctx: UpgradeContext): Promise<string | undefined> {
+export async function waitReadyAt(api: Remote, node: string, ctx: UpgradeContext): Promise<string | undefined> {
   const deadline = Date.now() + ctx.readyTimeoutMs;
   let last = 'not seen yet';
   for (;;) {

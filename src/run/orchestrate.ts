@@ -7,9 +7,10 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { ADMIN_CONF, initCluster, isMember, joinHost, mintJoinMaterial, readAdminConf, saveAdminConf, type KubeadmContext } from '../cluster/kubeadm.js';
-import { decideUpgrade, describeUpgrade, initNeeded, joinMaterialFrom, joinNeeded, upgradeGroups, waitsForReady, type UpgradeDecision } from '../cluster/decide.js';
+import { containerdRollGroups, decideUpgrade, describeUpgrade, initNeeded, joinMaterialFrom, joinNeeded, waitsForReady, type UpgradeDecision } from '../cluster/decide.js';
+import { containerdRestartPending } from '../cluster/containerd-roll.js';
 import { readClusterVersions } from '../cluster/upgrade-facts.js';
-import { rollOut } from './upgrade-rollout.js';
+import { rollOutContainerd, rollOutUpgrade, type RolloutContext } from './upgrade-rollout.js';
 import { Redactor, type JoinMaterial } from '../cluster/secrets.js';
 import { InputError, InternalError } from '../errors.js';
 import { initHost, type Cluster, type Host } from '../model.js';
@@ -134,8 +135,10 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   const kubectlCtx: KubectlContext = { signal, redact: redactor.redact };
   const readiness = new ReadinessWatcher(getInitRemote, kubectlCtx);
 
-  // Hosts an upgrade rolls over: their end is reported by the rollout, after phase 2.
-  const upgrading = new Set<string>();
+  // Nodes of the running cluster (kubelet.conf at the facts): a rolling phase after phase 2 may
+  // still act on them (an upgrade, a containerd restart), so their end is reported after it.
+  const rolling = new Set<string>();
+  const endLater: HostResult[] = [];
   const finisher = (host: Host, steps: StepResult[]) => {
     const finish = (status: HostResult['status'], reason?: string, extra: Partial<HostResult> = {}): HostResult => {
       const result: HostResult = { host: host.name, role: host.role, status, steps, ...(reason ? { reason } : {}), ...extra };
@@ -143,7 +146,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         failures++;
         if (opts.maxFailures !== undefined && failures >= opts.maxFailures) stop.abort();
       }
-      if (status !== 'ok' || !upgrading.has(host.name)) events.hostEnd(result);
+      if (status === 'ok' && rolling.has(host.name)) endLater.push(result);
+      else events.hostEnd(result);
       return result;
     };
     return finish;
@@ -393,7 +397,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       const stopped = reached.map((r) => finisher(r.plan.host, r.steps)('blocked', `upgrade refused: ${upgrade.message}; nothing was changed on any host`));
       return { hosts: orderAsInventory(cluster, [...done, ...stopped]), refused };
     }
-    if (upgrade.kind === 'upgrade') for (const name of upgradeGroups(upgrade).flat()) upgrading.add(name);
+    for (const r of reached) if (r.facts.memberOf !== undefined) rolling.add(r.plan.host.name);
     const peers = new Map(reached.map((r) => [r.plan.host.name, { host: r.plan.host, remote: r.remote }]));
     router = new BundleRouter(sshRoutes(peers, relayRunId, uploadLimit), [...peers.keys()], {
       enabled: opts.relay ?? cluster.relay.enabled,
@@ -414,9 +418,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         ),
       )),
     ];
-    if (upgrade.kind === 'upgrade') {
-      await rollOut({
-        decision: upgrade,
+    {
+      const rctx: RolloutContext = {
         results: new Map(hosts.map((h) => [h.host, h])),
         remotes,
         events,
@@ -426,12 +429,23 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
           kubectl: kubectlCtx,
           api: getInitRemote,
           target: cluster.kubernetes.version,
-          from: upgrade.from,
+          from: upgrade.kind === 'upgrade' ? upgrade.from : cluster.kubernetes.version.text,
           readyTimeoutMs: opts.waitReadyMs > 0 ? opts.waitReadyMs : 5 * 60_000,
           requireReady: cluster.network !== undefined,
           drainTimeoutMs: 5 * 60_000,
         },
-      });
+      };
+      const upgraded = upgrade.kind === 'upgrade' ? await rollOutUpgrade(rctx, upgrade) : true;
+      // containerd: the nodes whose containerd steps left the restart to this rolling phase.
+      const pending = new Set<string>();
+      await Promise.all(
+        endLater.map(async (r) => {
+          if (r.status === 'ok' && (await containerdRestartPending(remotes.get(r.host)!, signal).catch(() => false))) pending.add(r.host);
+        }),
+      );
+      const groups = containerdRollGroups(cluster, pending, maxUnavailable);
+      if (groups.length > 0) await rollOutContainerd(rctx, groups, cluster.containerd.socket, upgraded ? undefined : 'the Kubernetes upgrade stopped first');
+      for (const r of endLater) events.hostEnd(r);
     }
     const kubeconfigPath = hosts.some((h) => h.host === first.name && h.steps.some((s) => s.key === 'cluster/init' && (s.status === 'changed' || s.status === 'unchanged'))) ? opts.kubeconfigPath : undefined;
     return { hosts: orderAsInventory(cluster, hosts), ...(kubeconfigPath ? { kubeconfigPath } : {}), ...(upgrade.kind === 'upgrade' ? { upgrade: describeUpgrade(upgrade, maxUnavailable) } : {}) };

@@ -13,6 +13,7 @@ import { startFleet, type Fleet } from '../hosts/fleet.js';
 import type { TestHost } from '../hosts/host.js';
 import { writeFleetInventory } from '../hosts/inventory.js';
 import { buildNodeArtifacts } from '../hosts/node-artifacts.js';
+import { run } from '../hosts/exec.js';
 import { e2eUnavailableReason, kubeforge } from './support.js';
 
 const unavailable = e2eUnavailableReason();
@@ -77,6 +78,7 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
   let inventory130: string;
   let inventory131: string;
   let inventory132: string;
+  let inventoryContainerd: string;
   let cp: TestHost;
   let w1: TestHost;
   let w2: TestHost;
@@ -105,6 +107,15 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
     inventory130 = await write('130', artifacts);
     inventory131 = await write('131', { ...artifacts, kubernetesBundle: bundle131, kubernetesVersion: '1.31.1', node: node131 });
     inventory132 = await write('132', { ...artifacts, kubernetesBundle: bundle132, kubernetesVersion: '1.32.0', node: node132 });
+    // A rebuilt containerd bundle at the same version: its containerd binary differs (bytes
+    // appended after the ELF image, which the loader ignores), as a rebuild's would.
+    const stage = path.join(dir, 'containerd-rebuilt');
+    await fs.mkdir(stage, { recursive: true });
+    await run('tar', ['-C', stage, '-xzf', artifacts.containerdBundle]);
+    await fs.appendFile(path.join(stage, 'bin', 'containerd'), 'kubeforge e2e: a rebuilt containerd\n');
+    const rebuilt = path.join(dir, 'containerd-rebuilt.tar.gz');
+    await run('tar', ['-C', stage, '--mtime=@86400', '-czf', rebuilt, 'bin', 'sbin']);
+    inventoryContainerd = await write('ctd', { ...artifacts, kubernetesBundle: bundle131, kubernetesVersion: '1.31.1', node: node131, containerdBundle: rebuilt });
     const first = await kubeforge(['up', '-i', inventory130]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
   });
@@ -214,5 +225,36 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
     expect(r.stdout).not.toMatch(/^\S+ \S+ \S+ changed/m);
     for (const h of [cp, w1, w2]) expect(r.stdout).toMatch(new RegExp(`^${h.name}\\s+\\S+\\s+ok\\s+Ready\\s+0 changed`, 'm'));
     expect(await Promise.all([cp, w1, w2].map(fingerprint))).toEqual(before);
+  });
+
+  it('a new containerd bundle on the converged cluster rolls: each node drained, containerd and the kubelet restarted, Ready, uncordoned, one at a time', async () => {
+    const started = (h: TestHost) => h.sh('systemctl show -p ExecMainStartTimestampMonotonic --value containerd');
+    const startedBefore = await Promise.all([cp, w1, w2].map(started));
+    const mark = new Date().toISOString();
+    const r = await kubeforge(['up', '-i', inventoryContainerd]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const startedAfter = await Promise.all([cp, w1, w2].map(started));
+    for (const i of [0, 1, 2]) expect(startedAfter[i], 'containerd restarted').not.toBe(startedBefore[i]);
+    for (const h of [cp, w1, w2]) expect(await h.sh('tail -c 40 /usr/local/bin/containerd')).toContain('a rebuilt containerd');
+    for (const h of [cp, w1, w2]) expect(r.stdout).toMatch(new RegExp(`^\\S+ ${h.name} cluster/containerd-restart changed`, 'm'));
+    const nodeVerbs = ['drain', 'uncordon'];
+    const calls = (await kubectlLog(cp)).filter((e) => e.time > mark && e.argv.some((a) => nodeVerbs.includes(a)));
+    const at = (e: LogEntry) => Date.parse(e.time);
+    expect(calls.map((e) => `${e.argv.find((a) => nodeVerbs.includes(a))} ${e.argv.find((a) => [cp.name, w1.name, w2.name].includes(a))}`)).toEqual(
+      [cp, w1, w2].flatMap((h) => [`drain ${h.name}`, `uncordon ${h.name}`]),
+    );
+    // Each kubelet restarted (after its containerd) between its node's drain and uncordon.
+    for (const [i, h] of [cp, w1, w2].entries()) {
+      const starts = (await logOf(h, '/var/log/kubelet-standin.log')).filter((e) => e.event === 'started' && e.time > mark);
+      expect(starts, h.name).toHaveLength(1);
+      expect(at(starts[0]!)).toBeGreaterThan(at(calls[2 * i]!));
+      expect(at(starts[0]!)).toBeLessThan(at(calls[2 * i + 1]!));
+      expect((await h.sh('test -f /var/lib/kubeforge/upgrade/containerd-restart && echo pending || echo done')).trim()).toBe('done');
+    }
+    for (const node of (await nodes(cp)).values()) expect(node).toMatchObject({ kubelet: 'v1.31.1', ready: true, unschedulable: false });
+    // And again: nothing left to roll.
+    const again = await kubeforge(['up', '-i', inventoryContainerd]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).not.toContain('cluster/containerd-restart');
   });
 });
