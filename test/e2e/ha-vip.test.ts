@@ -5,8 +5,8 @@
 // joins' discovery, the kubelets, kubectl) really reaches the init host's API server stand-in
 // through the VIP. What is checked: the manifests (identical but for super-admin.conf on the init
 // host), the kubeadm configuration on the VIP, the joins one at a time, every node Ready, a
-// second run that changes nothing, and the VIP preflight and offline-image refusals before any
-// host is touched.
+// second run that changes nothing, reset taking the VIP away, and the VIP preflight and
+// offline-image refusals before any host is touched.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -213,6 +213,17 @@ describe.skipIf(unavailable)('three control planes behind the built-in VIP (kube
       }
       expect(await Promise.all(hosts.map(calls))).toEqual(before);
       expect(await Promise.all(hosts.map((h) => h.sh(`sha256sum ${MANIFEST}; stat -c %Y ${MANIFEST}`)))).toEqual(manifests);
+    });
+
+    it('reset --all takes the manifests and the VIP away (the init host last), so the address is free again', async () => {
+      const r = await kubeforge(['reset', '-i', file, '--all', '--yes']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      for (const h of hosts) {
+        expect(await h.sh(`test -e ${MANIFEST}; echo $?`)).toMatch(/^1\s*$/);
+        expect(await h.sh('ip -o -4 addr show dev host0')).not.toContain(` ${vip}/32 `);
+      }
+      const released = (await log(hosts[0]!, '/var/log/kubeadm-standin.log')).filter((c) => c.argv?.[0] === 'reset' && c.kubeVipReleased);
+      expect(released.map((c) => c.kubeVipReleased)).toEqual([{ address: vip, interface: 'host0' }]);
     });
   });
 });
