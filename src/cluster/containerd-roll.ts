@@ -12,6 +12,10 @@ import { UpgradeStopped, waitReadyAt, type UpgradeContext } from './upgrade.js';
 export const CONTAINERD_RESTART_MARKER = `${REMOTE_STATE_DIR}/upgrade/containerd-restart`;
 /** The sha256 of what containerd last started from (config, unit, binaries). */
 const CONTAINERD_STARTED = `${REMOTE_STATE_DIR}/upgrade/containerd-started`;
+/** The config files containerd ran on before a pending restart (kept by the containerd config step). */
+const CONTAINERD_PREV = `${REMOTE_STATE_DIR}/upgrade/containerd-prev`;
+/** The restart script's exit code when it put the previous files back and containerd runs on them. */
+const ROLLED_BACK = 4;
 
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
 
@@ -34,9 +38,29 @@ export async function rollContainerd(remote: Remote, node: string, socket: strin
   ctx.activity('restarting containerd');
   const r = await remote.exec(
     `${PATH}
-     systemctl restart containerd
-     for i in $(seq 1 50); do ctr --address "$KF_SOCKET" version >/dev/null 2>&1 && break; sleep 0.2; done
-     server=$(ctr --address "$KF_SOCKET" version 2>&1 | awk '/^Server:/ { s = 1 } s && /Version:/ { print $2; exit }')
+     answers() {
+       for i in $(seq 1 50); do timeout 5 ctr --address "$KF_SOCKET" version >/dev/null 2>&1 && return 0; sleep 0.2; done
+       return 1
+     }
+     systemctl restart containerd || true
+     if ! answers; then
+       # Not on the new files: the ones it ran on go back (kept by the containerd config step),
+       # and containerd with them, so the node keeps a runtime.
+       if ls "$KF_PREV"/* >/dev/null 2>&1; then
+         cp -p "$KF_PREV/config.toml" /etc/containerd/config.toml 2>/dev/null || true
+         cp -p "$KF_PREV/containerd.service" /etc/systemd/system/containerd.service 2>/dev/null || true
+         systemctl daemon-reload
+         systemctl restart containerd || true
+         if answers; then
+           systemctl restart kubelet
+           echo "containerd did not start on its new files; the previous ones were put back and containerd runs on them" >&2
+           exit ${ROLLED_BACK}
+         fi
+       fi
+       echo "containerd does not answer on $KF_SOCKET after its restart: $(systemctl status containerd 2>&1 | tail -n 5)" >&2
+       exit 1
+     fi
+     server=$(timeout 5 ctr --address "$KF_SOCKET" version 2>&1 | awk '/^Server:/ { s = 1 } s && /Version:/ { print $2; exit }')
      binary=$(containerd --version | awk '{ print $3 }')
      test -n "$server" || { echo "containerd does not answer on $KF_SOCKET after its restart" >&2; exit 1; }
      test "$server" = "$binary" || { echo "containerd answers as $server, but the installed binary is $binary" >&2; exit 1; }
@@ -48,10 +72,17 @@ export async function rollContainerd(remote: Remote, node: string, socket: strin
      # What containerd started from, as the containerd steps compare it (playbooks/containerd.yaml).
      cat /etc/containerd/config.toml /etc/systemd/system/containerd.service /usr/local/bin/containerd /usr/local/sbin/runc 2>/dev/null | sha256sum | cut -d' ' -f1 > "$KF_STARTED"
      rm -f "$KF_MARKER"
+     rm -rf "$KF_PREV"
      echo "containerd $server"`,
-    { env: { KF_SOCKET: socket, KF_MARKER: CONTAINERD_RESTART_MARKER, KF_STARTED: CONTAINERD_STARTED }, signal: ctx.kubeadm.signal, timeoutMs: 120_000 },
+    { env: { KF_SOCKET: socket, KF_MARKER: CONTAINERD_RESTART_MARKER, KF_STARTED: CONTAINERD_STARTED, KF_PREV: CONTAINERD_PREV }, signal: ctx.kubeadm.signal, timeoutMs: 120_000 },
   );
   const cordoned = `left cordoned (drained): kubectl uncordon ${node} once it is fixed, or rerun kubeforge up`;
+  if (r.code === ROLLED_BACK) {
+    // containerd runs on its previous files: the node is usable again, so it is not left cordoned.
+    const output = tailLines(ctx.kubeadm.redactor.redact(`${r.stdout}\n${r.stderr}`));
+    const back = await setSchedulable(api, node, true, ctx.kubectl).then(() => 'the node was uncordoned', (e: Error) => `the node is still cordoned (uncordon failed: ${e.message})`);
+    throw new UpgradeStopped(`containerd on ${remote.name} did not start on its new files`, r.code, output, `containerd runs on its previous config again (put back, the restart still pending); ${back}`);
+  }
   if (r.code !== 0) {
     const output = tailLines(ctx.kubeadm.redactor.redact(`${r.stdout}\n${r.stderr}`));
     throw new UpgradeStopped(`containerd restart on ${remote.name} failed (exit ${r.code}): ${output.split('\n').filter(Boolean).at(-1) ?? ''}`, r.code, output, cordoned);
