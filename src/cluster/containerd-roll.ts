@@ -39,19 +39,18 @@ export async function rollContainerd(remote: Remote, node: string, socket: strin
   const r = await remote.exec(
     `${PATH}
      answers() {
-       for i in $(seq 1 50); do timeout 5 ctr --address "$KF_SOCKET" version >/dev/null 2>&1 && return 0; sleep 0.2; done
+       for i in $(seq 1 25); do timeout 2 ctr --address "$KF_SOCKET" version >/dev/null 2>&1 && return 0; sleep 0.2; done
        return 1
      }
-     systemctl restart containerd || true
-     if ! answers; then
+     # systemctl fails at once when containerd does not start (Type=notify): no wait for an answer then.
+     if ! { systemctl restart containerd && answers; }; then
        # Not on the new files: the ones it ran on go back (kept by the containerd config step),
        # and containerd with them, so the node keeps a runtime.
        if ls "$KF_PREV"/* >/dev/null 2>&1; then
          cp -p "$KF_PREV/config.toml" /etc/containerd/config.toml 2>/dev/null || true
          cp -p "$KF_PREV/containerd.service" /etc/systemd/system/containerd.service 2>/dev/null || true
          systemctl daemon-reload
-         systemctl restart containerd || true
-         if answers; then
+         if systemctl restart containerd && answers; then
            systemctl restart kubelet
            echo "containerd did not start on its new files; the previous ones were put back and containerd runs on them" >&2
            exit ${ROLLED_BACK}

@@ -79,6 +79,7 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
   let inventory131: string;
   let inventory132: string;
   let inventoryContainerd: string;
+  let inventoryConfigFault: string;
   let cp: TestHost;
   let w1: TestHost;
   let w2: TestHost;
@@ -97,8 +98,8 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
     ]);
     [cp, w1, w2] = fleet.full as [TestHost, TestHost, TestHost];
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-upgrade-'));
-    const write = async (name: string, a: Artifacts) => {
-      const file = await writeFleetInventory(fleet, path.join(dir, name), { artifacts: a, clusterName: 'e2e-upgrade', hosts: fleet.full.slice(0, 3) });
+    const write = async (name: string, a: Artifacts, overrides?: Record<string, unknown>) => {
+      const file = await writeFleetInventory(fleet, path.join(dir, name), { artifacts: a, clusterName: 'e2e-upgrade', hosts: fleet.full.slice(0, 3), ...(overrides ? { overrides } : {}) });
       // One ledger and one kubeconfig for all three: the same cluster, another inventory version.
       const target = path.join(dir, `inventory-${name}.yaml`);
       await fs.rename(file, target);
@@ -116,6 +117,9 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
     const rebuilt = path.join(dir, 'containerd-rebuilt.tar.gz');
     await run('tar', ['-C', stage, '--mtime=@86400', '-czf', rebuilt, 'bin', 'sbin']);
     inventoryContainerd = await write('ctd', { ...artifacts, kubernetesBundle: bundle131, kubernetesVersion: '1.31.1', node: node131, containerdBundle: rebuilt });
+    inventoryConfigFault = await write('ctd-config', { ...artifacts, kubernetesBundle: bundle131, kubernetesVersion: '1.31.1', node: node131, containerdBundle: rebuilt }, {
+      containerd: { bundle: rebuilt, version: artifacts.containerdVersion, registryConfigPath: '/etc/containerd/certs-fault.d' },
+    });
     const first = await kubeforge(['up', '-i', inventory130]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
   });
@@ -256,5 +260,31 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
     const again = await kubeforge(['up', '-i', inventoryContainerd]);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).not.toContain('cluster/containerd-restart');
+  });
+
+  it('a config containerd does not start on: put back on that node, which is uncordoned; the rollout stops there; a rerun finishes', async () => {
+    // Test-only fault on w1: its containerd refuses to start while its config names certs-fault.d.
+    await w1.sh(
+      'mkdir -p /etc/systemd/system/containerd.service.d && printf \'[Service]\\nExecStartPre=/bin/sh -c "! grep -q certs-fault.d /etc/containerd/config.toml"\\n\' > /etc/systemd/system/containerd.service.d/fault.conf && systemctl daemon-reload',
+    );
+    const r = await kubeforge(['up', '-i', inventoryConfigFault]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^\\S+ ${cp.name} cluster/containerd-restart changed`, 'm'));
+    expect(r.stdout).toContain(`${w1.name} cluster/containerd-restart failed: containerd on ${w1.name} did not start on its new files`);
+    expect(r.stdout).toContain(`${w1.name} hint: node ${w1.name}: containerd runs on its previous config again (put back, the restart still pending); the node was uncordoned`);
+    expect(r.stdout).toMatch(new RegExp(`^${w2.name}\\s+worker\\s+BLOCKED`, 'mi'));
+    expect(await cp.sh('grep -c certs-fault.d /etc/containerd/config.toml')).toMatch(/^[1-9]/);
+    expect((await w1.sh('grep -c certs-fault.d /etc/containerd/config.toml || true')).trim()).toBe('0');
+    expect((await w1.sh('systemctl is-active containerd')).trim()).toBe('active');
+    expect((await nodes(cp)).get(w1.name)).toMatchObject({ ready: true, unschedulable: false });
+    expect((await nodes(cp)).get(w2.name)).toMatchObject({ ready: true, unschedulable: false });
+
+    await w1.sh('rm /etc/systemd/system/containerd.service.d/fault.conf && systemctl daemon-reload');
+    const again = await kubeforge(['up', '-i', inventoryConfigFault]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    for (const h of [w1, w2]) expect(again.stdout).toMatch(new RegExp(`^\\S+ ${h.name} cluster/containerd-restart changed`, 'm'));
+    expect(again.stdout).not.toMatch(new RegExp(`^\\S+ ${cp.name} cluster/containerd-restart`, 'm'));
+    for (const h of [cp, w1, w2]) expect(await h.sh('grep -c certs-fault.d /etc/containerd/config.toml')).toMatch(/^[1-9]/);
+    for (const node of (await nodes(cp)).values()) expect(node).toMatchObject({ ready: true, unschedulable: false });
   });
 });
