@@ -25,8 +25,16 @@ const unavailable = e2eUnavailableReason();
 /** Where kubeforge, kubeadm and the kubelet keep what a run writes (besides the steps' own files). */
 const MANAGED_DIRS = ['/var/lib/kubeforge', '/etc/kubernetes', '/etc/containerd', '/etc/cni', '/opt/cni/bin', '/usr/local/bin', '/etc/modules-load.d', '/etc/sysctl.d', '/etc/systemd/system'];
 const SERVICES = ['containerd', 'kubelet'];
-/** Written by steps' commands rather than as files (the /etc/hosts block, swap off), and kubectl's call log. */
-const OTHER_FILES = ['/etc/hosts', '/etc/fstab', '/var/log/kubectl-standin.log'];
+/** Written by steps' commands rather than as files (the /etc/hosts block, swap off). */
+const OTHER_FILES = ['/etc/hosts', '/etc/fstab'];
+
+/** The kubectl stand-in's calls but `get` (plan reads the cluster's versions and nodes, as up decides an upgrade from them). */
+async function kubectlCalls(host: TestHost): Promise<string> {
+  const log = await host.sh('cat /var/log/kubectl-standin.log 2>/dev/null || true');
+  const calls = log.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[] });
+  const verb = (argv: string[]) => argv.find((a, i) => !a.startsWith('-') && !(argv[i - 1] ?? '').match(/^--(kubeconfig|request-timeout)$/));
+  return calls.filter((c) => verb(c.argv) !== 'get').map((c) => JSON.stringify(c)).join('\n');
+}
 
 /** The kubeadm stand-in's calls but `kubeadm version` (which the kubernetes/verify step asks in every gather, up's too). */
 async function kubeadmCalls(host: TestHost): Promise<string> {
@@ -38,7 +46,7 @@ async function kubeadmCalls(host: TestHost): Promise<string> {
 
 /** Everything a plan could have changed on one host, as text to compare. */
 async function hostState(host: TestHost, managedFiles: string[]): Promise<string> {
-  const [files, markers, services, kubeadm] = await Promise.all([
+  const [files, markers, services, kubeadm, kubectl] = await Promise.all([
     // The steps' files and every file under the directories runs write to: content and mode.
     host.sh(
       `{ for f in ${[...managedFiles, ...OTHER_FILES].map((f) => `'${f}'`).join(' ')}; do [ -f "$f" ] && echo "$f"; done; find ${MANAGED_DIRS.join(' ')} -xdev -type f 2>/dev/null; } | sort -u | while read -r f; do printf '%s %s\\n' "$(stat -c '%a %s %Y' "$f")" "$(sha256sum "$f")"; done`,
@@ -47,10 +55,11 @@ async function hostState(host: TestHost, managedFiles: string[]): Promise<string
     host.sh('find /var/lib/kubeforge -printf "%y %m %s %T@ %p\\n" | sort -k5'),
     host.sh(`systemctl show -p ActiveEnterTimestamp,MainPID,NRestarts ${SERVICES.join(' ')}`),
     kubeadmCalls(host),
+    kubectlCalls(host),
   ]);
   expect(markers, `${host.name} has step markers`).toMatch(/\/var\/lib\/kubeforge\/steps\/containerd\.config$/m);
   expect(services, `${host.name} services running`).toMatch(/MainPID=[1-9]/);
-  return `${files}\n--markers--\n${markers}\n--services--\n${services}\n--kubeadm--\n${kubeadm}`;
+  return `${files}\n--markers--\n${markers}\n--services--\n${services}\n--kubeadm--\n${kubeadm}\n--kubectl--\n${kubectl}`;
 }
 
 /** The laptop's side: the ledger (runs, last-run.json, state.json, admin.conf) and known_hosts. */
