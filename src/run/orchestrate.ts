@@ -388,7 +388,16 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     const maxUnavailable = opts.maxUnavailable ?? 1;
     let upgrade: UpgradeDecision = { kind: 'none' };
     if (reached.some((r) => r.facts.memberOf !== undefined)) {
-      const versions = await readClusterVersions(await getInitRemote(), kubectlCtx);
+      let versions: Awaited<ReturnType<typeof readClusterVersions>>;
+      try {
+        versions = await readClusterVersions(await getInitRemote(), kubectlCtx);
+      } catch (err) {
+        // Without the cluster's versions there is no skew check: nothing may change anywhere.
+        const why = `cannot read the cluster's versions through ${first.name} (${redactor.redact((err as Error).message)}); nothing was changed on any host`;
+        initReady.reject(new Blocked(why));
+        const stopped = reached.map((r) => finisher(r.plan.host, r.steps)('blocked', why));
+        return { hosts: orderAsInventory(cluster, [...done, ...stopped]) };
+      }
       if (versions) upgrade = decideUpgrade(cluster, cluster.kubernetes.version, versions, { hosts: new Set(reached.map((r) => r.plan.host.name)), maxUnavailable });
     }
     if (upgrade.kind === 'refuse') {

@@ -287,4 +287,17 @@ describe.skipIf(unavailable)('Kubernetes upgrades on 3 full hosts', () => {
     for (const h of [cp, w1, w2]) expect(await h.sh('grep -c certs-fault.d /etc/containerd/config.toml')).toMatch(/^[1-9]/);
     for (const node of (await nodes(cp)).values()) expect(node).toMatchObject({ ready: true, unschedulable: false });
   });
+
+  it('without an answering API server there is no skew check: every host blocked, nothing changed', async () => {
+    await cp.sh('systemctl stop kube-apiserver-standin');
+    try {
+      const before = await Promise.all([cp, w1, w2].map(fingerprint));
+      const r = await kubeforge(['up', '-i', inventory132]);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      for (const h of [cp, w1, w2]) expect(r.stdout).toMatch(new RegExp(`^${h.name}\\s+\\S+\\s+BLOCKED\\s.*cannot read the cluster's versions through ${cp.name}`, 'm'));
+      expect(await Promise.all([cp, w1, w2].map(fingerprint))).toEqual(before);
+    } finally {
+      await cp.sh('systemctl start kube-apiserver-standin');
+    }
+  });
 });
