@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { ADMIN_CONF, initCluster, isMember, joinHost, mintJoinMaterial, readAdminConf, saveAdminConf, type KubeadmContext } from '../cluster/kubeadm.js';
+import { ADMIN_CONF, initCluster, isInitialised, isMember, joinHost, mintJoinMaterial, readAdminConf, saveAdminConf, type KubeadmContext } from '../cluster/kubeadm.js';
 import { containerdRollGroups, decideUpgrade, describeUpgrade, initNeeded, joinMaterialFrom, joinNeeded, waitsForReady, type UpgradeDecision } from '../cluster/decide.js';
 import { containerdRestartPending } from '../cluster/containerd-roll.js';
 import { readClusterVersions } from '../cluster/upgrade-facts.js';
@@ -390,7 +390,10 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     if (reached.some((r) => r.facts.memberOf !== undefined)) {
       let versions: Awaited<ReturnType<typeof readClusterVersions>>;
       try {
-        versions = await readClusterVersions(await getInitRemote(), kubectlCtx);
+        const api = await getInitRemote();
+        // An API server that is starting (the init host just rebooted) gets a minute to answer.
+        if (await isInitialised(api, signal)) await waitForApiServer(api, kubectlCtx, 60_000);
+        versions = await readClusterVersions(api, kubectlCtx);
       } catch (err) {
         // Without the cluster's versions there is no skew check: nothing may change anywhere.
         const why = `cannot read the cluster's versions through ${first.name} (${redactor.redact((err as Error).message)}); nothing was changed on any host`;
