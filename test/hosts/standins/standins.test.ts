@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { kubeadmImages } from '../../../src/cluster/kubeadm-images.js';
 import { parseVersion } from '../../../src/model.js';
+import { bakeVersion } from '../artifacts.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KUBEADM = path.join(here, 'kubeadm');
@@ -787,6 +788,21 @@ describe.skipIf(missing !== undefined)(
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(host.log('kubelet').map((e) => e.event)).toEqual(['started', 'registered', 'not-ready', 'stopped']);
+    });
+
+    it('kubelet newer than the API server refuses to run (version skew), before it registers', async () => {
+      const { host } = await initHost();
+      const kubeadmArgs = /^KUBELET_KUBEADM_ARGS="(.*)"$/m.exec(host.read('var/lib/kubelet/kubeadm-flags.env'))![1]!;
+      // A kubelet binary baked at 1.31.1, as the Kubernetes bundle builder bakes it; the API server stays 1.30.2.
+      const newer = path.join(host.root, 'kubelet-1.31.1');
+      writeFileSync(newer, bakeVersion(readFileSync(KUBELET, 'utf8'), '1.31.1'), { mode: 0o755 });
+      const { exited } = background(newer, host, [
+        '--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf', '--kubeconfig=/etc/kubernetes/kubelet.conf',
+        '--config=/var/lib/kubelet/config.yaml', ...kubeadmArgs.split(' ')]);
+      expect(await exited).toBe(1);
+      const refused = host.log('kubelet').find((e) => e.event === 'version-skew-refused');
+      expect(refused?.error).toContain('this kubelet is v1.31.1 but the API server is v1.30.2');
+      expect(host.log('kubelet').map((e) => e.event)).not.toContain('registered');
     });
 
     it('crictl reads /etc/crictl.yaml, refuses a dead socket and lists images through ctr', async () => {
