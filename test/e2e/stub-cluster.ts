@@ -25,8 +25,15 @@ export async function writeStubPlaybooks(dir: string, script: string, opts: { se
   return playbooks;
 }
 
-/** kubeadm's files on each host, as if init (first host) and joins had happened. */
-export async function markAsCluster(hosts: TestHost[]): Promise<void> {
+/**
+ * kubeadm's files on each host, as if init (first host) and joins had happened, and on the first
+ * host a STAND-IN kubectl (in its private /usr/local/bin) for the stub cluster's API server: `up`
+ * reads an existing cluster's versions before it changes anything (the upgrade skew check), and
+ * this answers exactly those reads — /readyz, kubeadm-config at `version`, every host a Ready
+ * node at `version` — and refuses anything else, so a test that makes `up` write to the cluster
+ * still fails loudly.
+ */
+export async function markAsCluster(hosts: TestHost[], version = '1.30.2'): Promise<void> {
   const cp = hosts[0]!;
   await Promise.all(
     hosts.map((host) =>
@@ -36,6 +43,33 @@ export async function markAsCluster(hosts: TestHost[]): Promise<void> {
       ),
     ),
   );
+  // Node names as writeStubInventory gives them, for one fleet and for several.
+  const names = hosts.flatMap((h) => [h.name, `${h.name}-${h.address.split('.').pop()}`]);
+  const node = (name: string) => ({
+    metadata: { name },
+    spec: {},
+    status: { nodeInfo: { kubeletVersion: `v${version}` }, conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  const configMap = { data: { ClusterConfiguration: `apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nkubernetesVersion: v${version}\n` } };
+  const nodes = { kind: 'List', items: names.map(node) };
+  const stub = `#!/bin/sh
+# STAND-IN kubectl of the e2e stub cluster (test/e2e/stub-cluster.ts): answers only the reads
+# kubeforge up makes of an existing cluster before it changes anything.
+args=" $* "
+case "$args" in
+  *" get --raw /readyz "*) echo ok ;;
+  *" get --raw /api/v1/namespaces/kube-system/configmaps/kubeadm-config "*) cat <<'KF_EOF'
+${JSON.stringify(configMap)}
+KF_EOF
+  ;;
+  *" get nodes -o json "*) cat <<'KF_EOF'
+${JSON.stringify(nodes)}
+KF_EOF
+  ;;
+  *) echo "stub-cluster kubectl stand-in: not modelled: kubectl $*" >&2; exit 1 ;;
+esac
+`;
+  await cp.exec(`mkdir -p /usr/local/bin && cat > /usr/local/bin/kubectl && chmod 755 /usr/local/bin/kubectl`, { input: stub });
 }
 
 export interface StubInventoryOptions {
