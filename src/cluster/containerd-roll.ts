@@ -4,9 +4,10 @@
 // checked (the server's version through ctr, the CRI through crictl), the kubelet restarted on
 // the new runtime, the node Ready again, uncordoned, the marker removed.
 import { REMOTE_STATE_DIR } from '../playbook/plan.js';
-import { tailLines, type Remote, type RemoteCommandError } from '../run/remote.js';
-import { drainNode, setSchedulable } from './node-drain.js';
-import { UpgradeStopped, waitReadyAt, type UpgradeContext } from './upgrade.js';
+import { tailLines, type Remote } from '../run/remote.js';
+import { setSchedulable } from './node-drain.js';
+import { ROOT_PATH } from './kubectl.js';
+import { drainOrStop, UpgradeStopped, waitReadyAt, type UpgradeContext } from './upgrade.js';
 
 /** Left by the containerd steps on a node whose containerd must restart in the rolling phase. */
 export const CONTAINERD_RESTART_MARKER = `${REMOTE_STATE_DIR}/upgrade/containerd-restart`;
@@ -17,7 +18,6 @@ const CONTAINERD_PREV = `${REMOTE_STATE_DIR}/upgrade/containerd-prev`;
 /** The restart script's exit code when it put the previous files back and containerd runs on them. */
 const ROLLED_BACK = 4;
 
-const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
 
 /** Whether this host's containerd waits for its rolling restart. */
 export async function containerdRestartPending(remote: Remote, signal: AbortSignal): Promise<boolean> {
@@ -26,18 +26,10 @@ export async function containerdRestartPending(remote: Remote, signal: AbortSign
 }
 
 export async function rollContainerd(remote: Remote, node: string, socket: string, ctx: UpgradeContext): Promise<void> {
-  const api = await ctx.api();
-  ctx.activity('draining');
-  try {
-    await drainNode(api, node, ctx.kubectl, { timeoutMs: ctx.drainTimeoutMs });
-  } catch (err) {
-    const back = await setSchedulable(api, node, true, ctx.kubectl).then(() => 'uncordoned again', (e: Error) => `left cordoned (uncordon failed: ${e.message})`);
-    const e = err as RemoteCommandError;
-    throw new UpgradeStopped(e.message, e.exitCode ?? 1, e.output ?? '', `the drain did not finish; ${back}; containerd was not restarted`);
-  }
+  const api = await drainOrStop(node, ctx, 'containerd was not restarted');
   ctx.activity('restarting containerd');
   const r = await remote.exec(
-    `${PATH}
+    `${ROOT_PATH}
      answers() {
        for i in $(seq 1 25); do timeout 2 ctr --address "$KF_SOCKET" version >/dev/null 2>&1 && return 0; sleep 0.2; done
        return 1

@@ -11,11 +11,12 @@ export interface KubectlContext {
   redact: (text: string) => string;
 }
 
-const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
+/** The tools kubeadm installs live in /usr/local/bin or /usr/bin; a login's PATH may lack either. */
+export const ROOT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
 
 /** kubectl on a control plane with its admin.conf: `args` names values only as "$KF_*" variables. */
 export async function kubectl(remote: Remote, ctx: KubectlContext, args: string, env: Record<string, string> = {}, timeoutMs = 60_000) {
-  return remote.exec(`${PATH}\nkubectl --kubeconfig "$KF_KUBECONFIG" --request-timeout=20s ${args}`, {
+  return remote.exec(`${ROOT_PATH}\nkubectl --kubeconfig "$KF_KUBECONFIG" --request-timeout=20s ${args}`, {
     env: { KF_KUBECONFIG: ADMIN_CONF, ...env },
     signal: ctx.signal,
     timeoutMs,

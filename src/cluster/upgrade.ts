@@ -7,14 +7,12 @@ import { REMOTE_STATE_DIR } from '../playbook/plan.js';
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
 import type { Version } from '../model.js';
 import type { KubeadmContext } from './kubeadm.js';
-import type { KubectlContext } from './kubectl.js';
+import { ROOT_PATH, type KubectlContext } from './kubectl.js';
 import { drainNode, setSchedulable } from './node-drain.js';
 import { readNodeVersions } from './upgrade-facts.js';
 
 /** Where the binaries step leaves the new kubelet and kubectl on a node of a running cluster. */
 export const STAGED_BIN_DIR = `${REMOTE_STATE_DIR}/upgrade/bin`;
-
-const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
 
 /** A host's upgrade stopped: why, and what state the node is in now (said to the user). */
 export class UpgradeStopped extends RemoteCommandError {
@@ -41,7 +39,7 @@ export interface UpgradeContext {
 }
 
 async function kubeadm(remote: Remote, ctx: UpgradeContext, args: string, what: string, state: string): Promise<string> {
-  const r = await remote.exec(`${PATH}\nkubeadm ${args}`, { env: { KF_VERSION: `v${ctx.target.text}` }, signal: ctx.kubeadm.signal, timeoutMs: ctx.kubeadm.timeoutMs });
+  const r = await remote.exec(`${ROOT_PATH}\nkubeadm ${args}`, { env: { KF_VERSION: `v${ctx.target.text}` }, signal: ctx.kubeadm.signal, timeoutMs: ctx.kubeadm.timeoutMs });
   if (r.code !== 0) {
     const output = tailLines(ctx.kubeadm.redactor.redact(`${r.stdout}\n${r.stderr}`));
     // kubeadm's last line is often its "To see the stack trace…" advice: the reason is above it.
@@ -68,22 +66,31 @@ export async function upgradeNodeConfig(remote: Remote, ctx: UpgradeContext): Pr
   await kubeadm(remote, ctx, 'upgrade node', 'upgrade node', `the node was not drained and its kubelet still runs ${ctx.from}; it is schedulable`);
 }
 
-/** drain → kubelet and kubectl swapped, kubelet restarted → Ready at the target → uncordon. */
-export async function rollKubelet(remote: Remote, node: string, ctx: UpgradeContext): Promise<void> {
+/**
+ * Drains the node for a rolling change; a drain that stopped part way leaves a cordoned node
+ * with some pods gone, so it is made schedulable again and the rollout stops (`unchanged`: what
+ * still holds on the node). Returns the remote kubectl runs on.
+ */
+export async function drainOrStop(node: string, ctx: UpgradeContext, unchanged: string): Promise<Remote> {
   const api = await ctx.api();
   ctx.activity('draining');
   try {
     await drainNode(api, node, ctx.kubectl, { timeoutMs: ctx.drainTimeoutMs });
   } catch (err) {
-    // A drain that stopped part way leaves a cordoned node with some pods gone: put it back.
     const back = await setSchedulable(api, node, true, ctx.kubectl).then(() => 'uncordoned again', (e: Error) => `left cordoned (uncordon failed: ${e.message})`);
     const e = err as RemoteCommandError;
-    throw new UpgradeStopped(e.message, e.exitCode ?? 1, e.output ?? '', `the drain did not finish; ${back}; its kubelet still runs ${ctx.from}`);
+    throw new UpgradeStopped(e.message, e.exitCode ?? 1, e.output ?? '', `the drain did not finish; ${back}; ${unchanged}`);
   }
+  return api;
+}
+
+/** drain → kubelet and kubectl swapped, kubelet restarted → Ready at the target → uncordon. */
+export async function rollKubelet(remote: Remote, node: string, ctx: UpgradeContext): Promise<void> {
+  const api = await drainOrStop(node, ctx, `its kubelet still runs ${ctx.from}`);
   const cordoned = `left cordoned (drained): kubectl uncordon ${node} once it is fixed, or rerun kubeforge up`;
   ctx.activity(`kubelet ${ctx.target.text}`);
   const swap = await remote.exec(
-    `${PATH}
+    `${ROOT_PATH}
      for n in kubelet kubectl; do
        if [ -f "$KF_STAGED/$n" ]; then
          install -m 0755 "$KF_STAGED/$n" "/usr/local/bin/.$n.kubeforge-tmp"
