@@ -43,6 +43,12 @@ export interface ConnectOptions {
    * connect() given none for a host behind bastions opens its own and closes them with the host.
    */
   jumps?: JumpPool;
+  /**
+   * Ask the host for the login's uid (`id -u`, one more round trip) even when the login is named
+   * root. By default a login named root is taken for uid 0, as every sshd sees it; the tests that
+   * present a root login as an ordinary user (a stand-in `id`) set this.
+   */
+  probeUid?: boolean;
 }
 
 /** How connectOnce reaches the host: through a tunnel, and whether it is a bastion (no commands run on it). */
@@ -51,6 +57,8 @@ interface Path {
   bastion?: boolean;
   /** For a host behind bastions: why the tunnel died, once it has. */
   tunnelFailure?: () => Error | undefined;
+  /** ConnectOptions.probeUid. */
+  probeUid?: boolean;
 }
 
 export interface UnknownHostKey {
@@ -133,10 +141,10 @@ async function connectWithRetries(
   for (let attempt = 1; ; attempt++) {
     try {
       let address = target.host;
-      let path: Path = { bastion };
+      let path: Path = { bastion, probeUid: options.probeUid === true };
       if (through) {
         // The bastion dials the name itself: this machine may not resolve names of the inside.
-        path = { bastion, sock: await through.forward(target), tunnelFailure: () => through.failure() };
+        path = { ...path, sock: await through.forward(target), tunnelFailure: () => through.failure() };
       } else {
         address = await resolveAddress(target, settings, options.signal);
       }
@@ -273,7 +281,8 @@ function connectOnce(
     });
     client.on('ready', () => {
       // A bastion only forwards: no command runs on it (many allow none).
-      const isRoot = path.bastion ? Promise.resolve(settings.user === 'root') : whoAmI(client, target, settings);
+      // A login named root is uid 0: asking would cost every host a round trip before its first command.
+      const isRoot = path.bastion || (settings.user === 'root' && !path.probeUid) ? Promise.resolve(settings.user === 'root') : whoAmI(client, target, settings);
       void isRoot.then(
         (isRoot) =>
           finish(() =>

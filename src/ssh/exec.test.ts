@@ -153,7 +153,7 @@ describeWithSshd('exec as a user who needs sudo (real sshd, stand-in sudo)', () 
   });
 
   const open = (sudoPassword?: string) =>
-    connect(sshTarget(sshd, 'node-2'), sshSettings(sshd, sudoPassword === undefined ? {} : { sudoPassword }));
+    connect(sshTarget(sshd, 'node-2'), sshSettings(sshd, sudoPassword === undefined ? {} : { sudoPassword }), { probeUid: true });
 
   it('sees a non-root user and wraps sudo commands in sudo', async () => {
     await fake.requirePassword(undefined);

@@ -186,7 +186,7 @@ describeWithSshd('upload and writeFile as a user who needs sudo (real sshd, stan
     fake = await installFakeSudo(dir);
     await fake.requirePassword('pw');
     sshd = await startSshd({ extraPath: fake.binDir });
-    conn = await connect(sshTarget(sshd, 'node-2'), sshSettings(sshd, { sudoPassword: 'pw' }));
+    conn = await connect(sshTarget(sshd, 'node-2'), sshSettings(sshd, { sudoPassword: 'pw' }), { probeUid: true });
   });
   afterAll(async () => {
     conn?.close();
