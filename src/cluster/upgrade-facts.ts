@@ -67,9 +67,13 @@ async function get(remote: Remote, ctx: KubectlContext, args: string, env: Recor
 /** The cluster's versions, or undefined when the init host was never initialised (a first run). */
 export async function readClusterVersions(remote: Remote, ctx: KubectlContext): Promise<ClusterVersions | undefined> {
   if (!(await isInitialised(remote, ctx.signal))) return undefined;
-  const cluster = clusterVersionFrom(await get(remote, ctx, 'get --raw "$KF_PATH"', { KF_PATH: KUBEADM_CONFIG }));
-  const nodes = nodeVersionsFrom(await get(remote, ctx, 'get nodes -o json'));
-  return { cluster, nodes };
+  return readInitialisedClusterVersions(remote, ctx);
+}
+
+/** readClusterVersions on a host known to be initialised (the two reads side by side). */
+export async function readInitialisedClusterVersions(remote: Remote, ctx: KubectlContext): Promise<ClusterVersions> {
+  const [config, nodes] = await Promise.all([get(remote, ctx, 'get --raw "$KF_PATH"', { KF_PATH: KUBEADM_CONFIG }), get(remote, ctx, 'get nodes -o json')]);
+  return { cluster: clusterVersionFrom(config), nodes: nodeVersionsFrom(nodes) };
 }
 
 /** Only the node list (the rollout's Ready-at-version wait). */

@@ -76,6 +76,17 @@ export const SWEEP_TEMPORARIES = [
   'kf_any "$KF_D2"/.*.kubeforge-*.tmp && find "$KF_D2" -maxdepth 1 -name ".*.kubeforge-*.tmp" -type f -delete',
 ].join('\n');
 
+/**
+ * Succeeds when the first gather's prelude would change nothing here: kubeforge's directories
+ * are there and SWEEP_TEMPORARIES would find none of its leftovers. Read-only; kept beside the
+ * sweep so that the two name the same things.
+ */
+export const NOTHING_TO_SWEEP = [
+  'kf_any() { for kf_f in "$@"; do [ -e "$kf_f" ] || [ -L "$kf_f" ] && return 0; done; return 1; }',
+  '[ -d "$KF_D1" ] && [ -d "$KF_D2" ] && [ -d "$KF_D3" ] &&',
+  '  ! kf_any "$KF_D1"/staging.* "$KF_D1"/secrets/kubeadm-*.yaml "$KF_D2"/.*.kubeforge-*.tmp',
+].join('\n');
+
 /** The part of the script that is the same for every request; the request adds its steps. */
 const PROGRAM = String.raw`nl='
 '

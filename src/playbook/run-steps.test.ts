@@ -11,7 +11,7 @@ import type { Host } from '../model.js';
 import type { RunEvents } from '../run/outcome.js';
 import type { ExecOptions, Remote } from '../run/remote.js';
 import type { HostPlan, PlannedStep } from './plan.js';
-import { runHostSteps } from './run-steps.js';
+import { gatherAhead, runHostSteps } from './run-steps.js';
 
 let dir: string;
 beforeEach(() => {
@@ -115,5 +115,69 @@ describe('runHostSteps', () => {
     const plan: HostPlan = { host, steps: [step('never', { check: 'false', run: 'true' })] };
     const [result] = await runHostSteps(localHost(), plan, events, options());
     expect(result).toMatchObject({ status: 'failed', error: { message: 'the step ran but its check still fails' } });
+  });
+});
+
+describe('gatherAhead: the first gather, asked along with the facts', () => {
+  const converged = async () => {
+    const flag = path.join(dir, 'installed');
+    const steps = [
+      step('install', { check: `test -f "${flag}"`, run: `touch "${flag}"` }),
+      step('config', { files: [{ path: path.join(dir, 'app.conf'), content: 'a = 1\n', mode: 0o600, sha256: createHash('sha256').update('a = 1\n').digest('hex') }] }),
+      step('probe', { verifyOnly: true, verify: 'true' }),
+    ];
+    const plan: HostPlan = { host, steps };
+    await runHostSteps(localHost(), plan, events, options());
+    return plan;
+  };
+  /** What the host answers to the script that rides along (run here on its own, as root would). */
+  const ask = async (plan: HostPlan) => {
+    const ahead = gatherAhead(plan)!;
+    const r = await localHost().exec(ahead.along.script, { env: ahead.along.env });
+    expect(r.code).toBe(0);
+    return { ahead, output: { stdout: r.stdout, stderr: r.stderr } };
+  };
+
+  it('decides a converged host with no further round trip', async () => {
+    const plan = await converged();
+    const { ahead, output } = await ask(plan);
+    const gathered = ahead.read(output, plan);
+    expect(gathered?.size).toBe(3);
+    const remote = localHost();
+    const results = await runHostSteps(remote, plan, events, { ...options(), gathered: gathered! });
+    expect(results.map((r) => r.status)).toEqual(['unchanged', 'unchanged', 'verified']);
+    expect(remote.scripts).toEqual([]);
+  });
+
+  it('is not used when the prelude would have swept something, so the usual gather sweeps it', async () => {
+    const plan = await converged();
+    fs.mkdirSync(path.join(dir, 'state', 'staging.1234'));
+    const { ahead, output } = await ask(plan);
+    expect(ahead.read(output, plan)).toBeUndefined();
+    const remote = localHost();
+    await runHostSteps(remote, plan, events, options());
+    expect(fs.existsSync(path.join(dir, 'state', 'staging.1234'))).toBe(false);
+  });
+
+  it('is not used when relay traces of another run are there', async () => {
+    const plan = await converged();
+    fs.mkdirSync(path.join(dir, 'relay-deadbeef'));
+    const { ahead, output } = await ask(plan);
+    expect(ahead.read(output, plan)).toBeUndefined();
+  });
+
+  it('is not used on a fresh host (its directories are not there yet)', async () => {
+    const plan: HostPlan = { host, steps: [step('install', { check: 'false', run: 'true' })] };
+    const { ahead, output } = await ask(plan);
+    expect(ahead.read(output, plan)).toBeUndefined();
+  });
+
+  it('is not used when the plan after the facts asks about other steps, nor without an answer', async () => {
+    const plan = await converged();
+    const { ahead, output } = await ask(plan);
+    const replanned: HostPlan = { host, steps: plan.steps.map((s, i) => (i === 1 ? step('config', { files: [], check: 'true' }) : s)) };
+    expect(ahead.read(output, replanned)).toBeUndefined();
+    expect(ahead.read(undefined, plan)).toBeUndefined();
+    expect(ahead.read({ stdout: 'garbage\n', stderr: '' }, plan)).toBeUndefined();
   });
 });

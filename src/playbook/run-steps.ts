@@ -4,9 +4,10 @@
 // step come in one round trip (gather.ts), gathered again for the steps after one that acted.
 import { RemoteCommandError, tailLines, type Remote } from '../run/remote.js';
 import type { RunEvents, StepResult, StepStatus } from '../run/outcome.js';
-import { sweepEnv, sweepScript } from '../relay/scripts.js';
+import { NO_RELAY_TRACES, sweepEnv, sweepScript } from '../relay/scripts.js';
+import type { AlongOutput, AlongWithFacts } from '../run/facts.js';
 import { decideStep } from './decide.js';
-import { GatherError, gatherRequest, markerName, parseGather, SWEEP_TEMPORARIES, type GatherOptions, type StepFacts } from './gather.js';
+import { GatherError, gatherRequest, markerName, NOTHING_TO_SWEEP, parseGather, SWEEP_TEMPORARIES, type GatherOptions, type StepFacts } from './gather.js';
 import { REMOTE_BUNDLE_DIR, REMOTE_MARKER_DIR, REMOTE_STATE_DIR, type HostPlan, type PlannedBundle, type PlannedStep } from './plan.js';
 
 /** How a bundle reached the host: already there, sent from the laptop, or relayed from a peer. */
@@ -31,6 +32,54 @@ export interface StepRunOptions {
   relayRunId?: string;
   /** Overrides every step's own timeout (from the command line). */
   stepTimeoutMs?: number;
+  /** The first gather, already answered (gatherAhead): used instead of asking the host again. */
+  gathered?: Map<number, StepFacts>;
+}
+
+/**
+ * The first gather of a host, asked ahead: it rides along with the host's facts (one round trip
+ * where a converged host took two), before the preflight has passed everywhere. So it only
+ * looks: no prelude (no directories made, nothing swept). Its answer is used only when the
+ * prelude would have had nothing to do (NOTHING_TO_SWEEP, NO_RELAY_TRACES) and the host's plan
+ * after its facts has exactly the steps the gather asked about; otherwise the host is gathered
+ * as usual, prelude first.
+ */
+export interface GatherAhead {
+  along: AlongWithFacts;
+  /** The facts for runHostSteps' `gathered`, or undefined when the host must be asked again. */
+  read(output: AlongOutput | undefined, plan: HostPlan): Map<number, StepFacts> | undefined;
+}
+
+export function gatherAhead(plan: HostPlan, opts: { stepTimeoutMs?: number } = {}): GatherAhead | undefined {
+  if (plan.steps.length === 0) return undefined;
+  const request = gatherRequest(plan.steps, 0, opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {});
+  const clean = `${request.nonce} nothing-to-sweep`;
+  const sweepVars = Object.fromEntries(Object.entries(sweepEnv(plan.host.ssh.user, undefined)).filter(([name]) => !(name in request.env)));
+  const script = [
+    `if (\n${NOTHING_TO_SWEEP} &&\n${NO_RELAY_TRACES}\n) </dev/null >/dev/null 2>&1; then printf '%s\\n' "$KFA_CLEAN"; fi`,
+    // The checks see their own variables only.
+    `unset KFA_CLEAN ${Object.keys(sweepVars).join(' ')}`,
+    request.script,
+  ].join('\n');
+  const asked = plan.steps.map(stepIdentity);
+  return {
+    along: { script, env: { ...request.env, ...sweepVars, KFA_CLEAN: clean }, timeoutMs: request.backstopMs },
+    read(output, replanned) {
+      if (!output || output.stdout.split('\n', 1)[0] !== clean) return undefined;
+      const now = replanned.steps.map(stepIdentity);
+      if (now.length !== asked.length || now.some((id, i) => id !== asked[i])) return undefined;
+      try {
+        return parseGather(request, replanned.steps, output.stdout, output.stderr);
+      } catch {
+        return undefined; // asked again, with the usual error if it fails again
+      }
+    },
+  };
+}
+
+/** What a gather asks about a step: its marker's fingerprint, its files, its probe. */
+function stepIdentity(step: PlannedStep): string {
+  return JSON.stringify([step.key, step.fingerprint, step.files.map((f) => f.path), step.verifyOnly ? step.verify : step.check, step.env, step.timeoutMs]);
 }
 
 /** Removes what an interrupted step left behind, on a fresh deadline (the run's signal is spent). */
@@ -48,8 +97,9 @@ export async function runHostSteps(remote: Remote, plan: HostPlan, events: RunEv
   const results: StepResult[] = [];
   // Facts of the steps still to decide, from the last gather; dropped once a step acted, since
   // what it did can change what the steps after it find.
-  let gathered: Map<number, StepFacts> | undefined;
-  let firstGather = true;
+  let gathered: Map<number, StepFacts> | undefined = opts.gathered;
+  // Answered ahead only when the prelude had nothing to do (gatherAhead).
+  let firstGather = opts.gathered === undefined;
   const factsOf = async (index: number): Promise<StepFacts> => {
     let facts = gathered?.get(index);
     if (!facts) {

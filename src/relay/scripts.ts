@@ -296,6 +296,13 @@ if [ -e "$KF_RELAY_LINES" ] && home=$(getent passwd "$KF_USER" | cut -d: -f6) &&
   ak_unlock
 fi`;
 
+/**
+ * Succeeds when sweepScript would find no relay trace of any run (no key folder, no staging
+ * folder, no marker saying authorized_keys may hold relay lines; relayed temporaries in the
+ * bundle folder are gather.ts's NOTHING_TO_SWEEP's). Read-only; needs kf_any and sweepEnv.
+ */
+export const NO_RELAY_TRACES = `! [ -e "$KF_RELAY_KEYS" ] && ! kf_any "$KF_RELAY_STAGE"* && ! [ -e "$KF_RELAY_LINES" ]`;
+
 export function sweepEnv(user: string, keepRunId: string | undefined): Record<string, string> {
   return { KF_USER: user, KF_RELAY_KEEP: keepRunId ?? '', KF_RELAY_KEYS: RELAY_KEY_DIR, KF_RELAY_STAGE: RELAY_STAGE_PREFIX, KF_RELAY_BUNDLES: REMOTE_BUNDLE_DIR, KF_RELAY_LINES: RELAY_LINES_MARKER, KF_AK_LOCK: AUTHORIZED_KEYS_LOCK };
 }

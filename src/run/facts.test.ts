@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { SudoError } from '../ssh/errors.js';
-import { gatherFactsAsRoot, PROBED_BINARIES } from './facts.js';
+import { gatherFactsAsRoot, parseFacts, PROBED_BINARIES } from './facts.js';
 import type { ExecOptions, ExecResult, Remote } from './remote.js';
 
 function remoteAnswering(answer: (script: string, opts?: ExecOptions) => Promise<ExecResult>): Remote & { scripts: string[] } {
@@ -78,6 +78,41 @@ describe('gatherFactsAsRoot: root access', () => {
   it('fails the facts, not the root access, when the facts script fails as root', async () => {
     const remote = remoteAnswering(async () => ({ code: 2, stdout: 'kf_uid=0\nos_id=debian\n', stderr: 'sh: 3: something broke\n' }));
     await expect(gatherFactsAsRoot(remote, 'root', signal)).rejects.toThrow('gathering host facts failed (exit 2): sh: 3: something broke');
+  });
+});
+
+describe('gatherFactsAsRoot: a script along with the facts', () => {
+  const along = { script: 'echo "along says $KF_ALONG_VALUE"; echo "along err" >&2; printf "kf_uid=9\\n"', env: { KF_ALONG_VALUE: 'hi' }, timeoutMs: 1000 };
+
+  it('runs it after the facts, as root only, and hands its output back apart from theirs', async () => {
+    const remote = localRemote();
+    const r = await gatherFactsAsRoot(remote, 'root', signal, { along });
+    if (!('facts' in r)) throw new Error(r.denied.message);
+    expect(r.along).toEqual({ stdout: 'along says hi\nkf_uid=9\n', stderr: 'along err\n' });
+    expect(r.facts.hostname).toBe(execFileSync('hostname', { encoding: 'utf8' }).trim());
+    expect(remote.scripts).toHaveLength(1);
+  });
+
+  it('does not run it when the commands did not reach root', async () => {
+    const r = await gatherFactsAsRoot(localRemote('1000'), 'deploy', signal, { along });
+    expect('denied' in r && r.denied.message).toBe('deploy cannot run commands as root (the command ran as uid 1000)');
+  });
+
+  it('keeps the failure of the facts script, whatever the other script did', async () => {
+    const remote = remoteAnswering(async (script, opts) => {
+      const broken = script.replace('echo "os_id=', 'false; exit 7; echo "os_id=');
+      const r = spawnSync('sh', ['-c', broken], { env: { ...process.env, ...opts?.env }, encoding: 'utf8' });
+      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+    });
+    await expect(gatherFactsAsRoot(remote, 'root', signal, { along })).rejects.toThrow(/gathering host facts failed \(exit 7\)/);
+  });
+});
+
+describe('parseFacts: listening ports', () => {
+  it('reads ports in hex (from /proc/net/tcp) and in decimal (from ss), together', () => {
+    expect([...parseFacts('listen_hex=0016 192B\nlisten_dec=\n').listeningPorts]).toEqual([22, 6443]);
+    expect([...parseFacts('listen_dec=22 10250 22 \n').listeningPorts]).toEqual([22, 10250]);
+    expect(parseFacts('listen_dec=\n').listeningPorts.size).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 // Facts about a host, gathered once per run in one round trip with the root-access check, and
 // handed to the preflight and the planner: nothing later re-probes what is here.
+import { randomBytes } from 'node:crypto';
 import type { PackageFamily } from '../playbook/os-packages.js';
 import type { PlanFacts } from '../playbook/plan.js';
 import type { ExecResult, Remote } from './remote.js';
@@ -113,15 +114,27 @@ for b in $KF_BINARIES; do
   done
   IFS=$kf_ifs
 done
-set --
-for f in /proc/net/tcp /proc/net/tcp6; do
-  if [ -r "$f" ]; then set -- "$@" "$f"; fi
-done
+# Listening TCP ports: ss asks the kernel for listening sockets only. Reading /proc/net/tcp
+# walks the whole established-connection table, which is sized by memory: milliseconds of
+# kernel time per read on a big host. It is the fallback (no ss, or one without -H).
 ports=
-if [ $# -gt 0 ]; then
-  ports=$(awk '$4 == "0A" { split($2, a, ":"); if (!(a[2] in seen)) { seen[a[2]] = 1; printf "%s ", a[2] } }' "$@" </dev/null)
+if command -v ss >/dev/null 2>&1 && kf_ss=$(ss -Hltn 2>/dev/null); then
+  while read -r _ _ _ kf_local _; do
+    if [ -n "$kf_local" ]; then ports="$ports\${kf_local##*:} "; fi
+  done <<KF_SS
+$kf_ss
+KF_SS
+  echo "listen_dec=$ports"
+else
+  set --
+  for f in /proc/net/tcp /proc/net/tcp6; do
+    if [ -r "$f" ]; then set -- "$@" "$f"; fi
+  done
+  if [ $# -gt 0 ]; then
+    ports=$(awk '$4 == "0A" { split($2, a, ":"); if (!(a[2] in seen)) { seen[a[2]] = 1; printf "%s ", a[2] } }' "$@" </dev/null)
+  fi
+  echo "listen_hex=$ports"
 fi
-echo "listen_hex=$ports"
 if [ -f /etc/kubernetes/kubelet.conf ]; then
   kf_server=
   while read -r kf_k kf_v _; do
@@ -172,28 +185,76 @@ fi
 `;
 
 /**
+ * A read-only script that rides along with the facts, run only once root answered: its output
+ * is handed back as it came (a converged host's step gather, see orchestrate.ts).
+ */
+export interface AlongWithFacts {
+  script: string;
+  env: Record<string, string>;
+  /** Added to the facts' own time limit. */
+  timeoutMs: number;
+}
+
+/** What the script that rode along printed, and whether it ran at all (root answered). */
+export interface AlongOutput {
+  stdout: string;
+  stderr: string;
+}
+
+const FACTS_TIMEOUT_MS = 60_000;
+
+/**
  * The root-access check and the facts in one round trip: `id -u` (through sudo for another
- * user) first, then the facts, read only when the commands ran as root.
+ * user) first, then the facts, read only when the commands ran as root; then, as root only, the
+ * script `along` (its output is split off at a nonce line on both streams).
  */
 export async function gatherFactsAsRoot(
   remote: Remote,
   user: string,
   signal: AbortSignal,
-  opts: { vip?: string } = {},
-): Promise<{ denied: RootAccessProblem } | { facts: HostFacts }> {
+  opts: { vip?: string; along?: AlongWithFacts } = {},
+): Promise<{ denied: RootAccessProblem } | { facts: HostFacts; along?: AlongOutput }> {
   let r: ExecResult;
+  const separator = `kubeforge-facts-end-${randomBytes(8).toString('hex')}`;
   try {
     const env = { KF_BINARIES: PROBED_BINARIES.join(' '), ...(opts.vip ? { KF_VIP: opts.vip } : {}) };
-    r = await remote.exec(`echo "kf_uid=$(id -u)"\n${GATHER}`, { env, signal, timeoutMs: 60_000 });
+    const script = opts.along
+      ? [
+          'kf_uid=$(id -u)',
+          'echo "kf_uid=$kf_uid"',
+          // The facts in a subshell: their variables and their exit stay theirs.
+          `(\n${GATHER}\n)`,
+          'kf_frc=$?',
+          'if [ "$kf_uid" = 0 ]; then',
+          `  printf '\\n%s\\n' "$KF_ALONG_SEP"; printf '\\n%s\\n' "$KF_ALONG_SEP" >&2`,
+          '  unset KF_BINARIES KF_VIP KF_ALONG_SEP',
+          `  (\n${opts.along.script}\n)`,
+          'fi',
+          'exit $kf_frc',
+        ].join('\n')
+      : `echo "kf_uid=$(id -u)"\n${GATHER}`;
+    r = await remote.exec(script, {
+      env: opts.along ? { ...env, ...opts.along.env, KF_ALONG_SEP: separator } : env,
+      signal,
+      timeoutMs: FACTS_TIMEOUT_MS + (opts.along?.timeoutMs ?? 0),
+    });
   } catch (err) {
     return { denied: rootAccessError(err as Error, user) };
   }
+  const mark = `\n${separator}\n`;
+  const split = (text: string): [string, string | undefined] => {
+    const at = text.indexOf(mark);
+    return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + mark.length)];
+  };
+  const [stdout, alongStdout] = split(r.stdout);
+  const [stderr, alongStderr] = split(r.stderr);
   // What `id -u` alone would have answered: its line, or nothing when sudo refused to run it.
-  const uid = /^kf_uid=(.*)$/m.exec(r.stdout)?.[1];
-  const denied = rootAccessFrom(uid === undefined ? r : { code: 0, stdout: `${uid}\n`, stderr: r.stderr }, user);
+  const uid = /^kf_uid=(.*)$/m.exec(stdout)?.[1];
+  const denied = rootAccessFrom(uid === undefined ? { ...r, stdout, stderr } : { code: 0, stdout: `${uid}\n`, stderr }, user);
   if (denied) return { denied };
-  if (r.code !== 0) throw factsFailed(r);
-  return { facts: parseFacts(r.stdout) };
+  if (r.code !== 0) throw factsFailed({ ...r, stdout, stderr });
+  const facts = parseFacts(stdout);
+  return alongStdout === undefined ? { facts } : { facts, along: { stdout: alongStdout, stderr: alongStderr ?? '' } };
 }
 
 function factsFailed(r: ExecResult): Error {
@@ -212,13 +273,13 @@ export function parseFacts(text: string): HostFacts {
     const p = kv.get(`bin_${b}`);
     if (p) binaries[b] = p;
   }
-  const listeningPorts = new Set(
-    get('listen_hex')
+  const ports = (key: string, radix: number) =>
+    get(key)
       .split(/\s+/)
       .filter(Boolean)
-      .map((h) => parseInt(h, 16))
-      .filter((n) => Number.isFinite(n)),
-  );
+      .map((p) => parseInt(p, radix))
+      .filter((n) => Number.isFinite(n));
+  const listeningPorts = new Set([...ports('listen_hex', 16), ...ports('listen_dec', 10)]);
   const memberOf = kv.get('member_of');
   const vip = vipFactsFrom(text, kv);
   return {

@@ -7,19 +7,19 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { ADMIN_CONF, initCluster, isInitialised, isMember, joinHost, mintJoinMaterial, readAdminConf, saveAdminConf, type KubeadmContext } from '../cluster/kubeadm.js';
-import { containerdRollGroups, decideUpgrade, describeUpgrade, initNeeded, joinMaterialFrom, joinNeeded, waitsForReady, type UpgradeDecision } from '../cluster/decide.js';
+import { containerdRollGroups, decideUpgrade, describeUpgrade, initNeeded, joinMaterialFrom, joinNeeded, waitsForReady, type ClusterVersions, type UpgradeDecision } from '../cluster/decide.js';
 import { containerdRestartPending } from '../cluster/containerd-roll.js';
-import { readClusterVersions } from '../cluster/upgrade-facts.js';
+import { readInitialisedClusterVersions } from '../cluster/upgrade-facts.js';
 import { rollOutContainerd, rollOutUpgrade, type RolloutContext } from './upgrade-rollout.js';
 import { Redactor, type JoinMaterial } from '../cluster/secrets.js';
 import { InputError, InternalError } from '../errors.js';
 import { initHost, type Cluster, type Host } from '../model.js';
 import type { HostPlan } from '../playbook/plan.js';
-import { runHostSteps, sweepTemporaries } from '../playbook/run-steps.js';
+import { gatherAhead, runHostSteps, sweepTemporaries, type GatherAhead } from '../playbook/run-steps.js';
 import { BundleRouter } from '../relay/router.js';
 import { sshRoutes, sweepRelay } from '../relay/routes.js';
 import { RemoteCommandError, type Remote } from './remote.js';
-import { gatherFactsAsRoot, type HostFacts } from './facts.js';
+import { gatherFactsAsRoot, type AlongOutput, type HostFacts } from './facts.js';
 import { clusterMayHoldVip, vipProbeFor, vipProblems } from './vip-preflight.js';
 import { preflight, type BundleContents, type PreflightProblem, type PreflightResult } from './preflight.js';
 import { applyNetworkAddon, readNetworkAddonMarker, ReadinessWatcher, waitForApiServer, type KubectlContext, type NodeReadiness } from '../cluster/kubectl.js';
@@ -76,6 +76,12 @@ function deferred<T>(): Deferred<T> {
 }
 
 class Blocked extends Error {}
+
+/** The running cluster's answers through the init host; empty when it was never initialised. */
+interface ClusterReads {
+  versions?: ClusterVersions;
+  adminConf?: string;
+}
 
 /** Relays one host serves at once: two streams fill a host's link; more only share it. */
 const RELAY_FANOUT = 2;
@@ -135,6 +141,20 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
   const kubectlCtx: KubectlContext = { signal, redact: redactor.redact };
   const readiness = new ReadinessWatcher(getInitRemote, kubectlCtx);
 
+  // What the running cluster says through the init host (its versions, for an upgrade's skew
+  // check; admin.conf, for the operator): read once. Started as soon as the init host's facts
+  // show it is a member, while the other hosts are still being reached; only reads.
+  let clusterReads: Promise<ClusterReads> | undefined;
+  const readCluster = (): Promise<ClusterReads> =>
+    (clusterReads ??= (async () => {
+      const api = await getInitRemote();
+      if (!(await isInitialised(api, signal))) return {};
+      // An API server that is starting (the init host just rebooted) gets a minute to answer.
+      await waitForApiServer(api, kubectlCtx, 60_000);
+      const [versions, adminConf] = await Promise.all([readInitialisedClusterVersions(api, kubectlCtx), readAdminConf(api, kctx)]);
+      return { versions, ...(adminConf !== undefined ? { adminConf } : {}) };
+    })());
+
   // Nodes of the running cluster (kubelet.conf at the facts): a rolling phase after phase 2 may
   // still act on them (an upgrade, a containerd restart), so their end is reported after it.
   const rolling = new Set<string>();
@@ -164,6 +184,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     steps: StepResult[];
     /** When the facts were asked for: the preflight step's start. */
     preflightStarted: number;
+    /** The first step gather, asked along with the facts, and what the host answered. */
+    ahead?: { gather: GatherAhead; output?: AlongOutput };
   }
   const reachHost = async (plan: HostPlan): Promise<Reached | HostResult> => {
     const host = plan.host;
@@ -192,8 +214,10 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     const started = Date.now();
     events.hostActivity(host.name, 'preflight');
     let reachedAsRoot: Awaited<ReturnType<typeof gatherFactsAsRoot>>;
+    // A converged host then needs no second round trip before its steps are decided.
+    const ahead = gatherAhead(plan, opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {});
     try {
-      reachedAsRoot = await gatherFactsAsRoot(remote, host.ssh.user, signal, vipProbeFor(cluster, host));
+      reachedAsRoot = await gatherFactsAsRoot(remote, host.ssh.user, signal, { ...vipProbeFor(cluster, host), ...(ahead ? { along: ahead.along } : {}) });
     } catch (err) {
       events.stepStart(host.name, 'preflight', 'host facts and preflight checks');
       steps.push(stepResult('preflight', 'host facts and preflight checks', signal.aborted ? 'cancelled' : 'failed', started, (err as Error).message));
@@ -212,13 +236,23 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     }
     events.stepStart(host.name, 'preflight', 'host facts and preflight checks');
     const { facts } = reachedAsRoot;
-    return { plan, remote, facts, preflight: preflight(cluster, host, facts, opts.bundleContents), steps, preflightStarted: started };
+    if (isInit && facts.memberOf !== undefined) readCluster().catch(() => undefined); // awaited after the barrier
+    return {
+      plan,
+      remote,
+      facts,
+      preflight: preflight(cluster, host, facts, opts.bundleContents),
+      steps,
+      preflightStarted: started,
+      ...(ahead ? { ahead: { gather: ahead, ...(reachedAsRoot.along ? { output: reachedAsRoot.along } : {}) } } : {}),
+    };
   };
 
   // Phase 2, per host: its playbook steps, then kubeadm init or join, then its node Ready.
   const runHost = async (reached: Reached): Promise<HostResult> => {
     const { remote, steps } = reached;
     const plan = opts.replan(reached.plan, reached.facts);
+    const gatheredAhead = reached.ahead?.gather.read(reached.ahead.output, plan);
     const host = plan.host;
     const finish = finisher(host, steps);
     const cancelled = async () => {
@@ -236,6 +270,7 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
           router!.send(host.name, b, stepSignal, { priority: rank(host, first), onProgress, onActivity: (text) => events.hostActivity(host.name, text) }),
         relayRunId,
         ...(opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
+        ...(gatheredAhead ? { gathered: gatheredAhead } : {}),
       })),
     );
     const bad = steps.find((s) => s.status === 'failed' || s.status === 'cancelled');
@@ -259,7 +294,8 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
         addonMarker?.catch(() => undefined); // awaited by the add-on step, or never when init fails
         try {
           // admin.conf there: initialised (read once, for both answers).
-          let adminConf = await readAdminConf(remote, kctx);
+          // Read with the cluster's versions when it was running; the init host's steps do not touch it.
+          let adminConf = (clusterReads ? await clusterReads.catch(() => undefined) : undefined)?.adminConf ?? (await readAdminConf(remote, kctx));
           if (initNeeded(adminConf !== undefined)) {
             events.hostActivity(host.name, 'kubeadm init');
             initMaterial = await initCluster(remote, host, kctx);
@@ -388,12 +424,9 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
     const maxUnavailable = opts.maxUnavailable ?? 1;
     let upgrade: UpgradeDecision = { kind: 'none' };
     if (reached.some((r) => r.facts.memberOf !== undefined)) {
-      let versions: Awaited<ReturnType<typeof readClusterVersions>>;
+      let versions: ClusterReads['versions'];
       try {
-        const api = await getInitRemote();
-        // An API server that is starting (the init host just rebooted) gets a minute to answer.
-        if (await isInitialised(api, signal)) await waitForApiServer(api, kubectlCtx, 60_000);
-        versions = await readClusterVersions(api, kubectlCtx);
+        versions = (await readCluster()).versions;
       } catch (err) {
         // Without the cluster's versions there is no skew check: nothing may change anywhere.
         const why = `cannot read the cluster's versions through ${first.name} (${redactor.redact((err as Error).message)}); nothing was changed on any host`;
