@@ -126,6 +126,7 @@ describe('gatherFactsAsRoot: the facts script on this machine', () => {
     expect(facts.kernelRelease).toBe(os.release());
     expect(facts.cpus).toBe(Number(execFileSync('nproc', { encoding: 'utf8' }).trim()));
     expect(facts.memoryMiB).toBe(Math.floor(os.totalmem() / 1024 / 1024));
+    expect(facts.cgroupFs).toBe(execFileSync('stat', ['-fc', '%T', '/sys/fs/cgroup'], { encoding: 'utf8' }).trim());
     expect(facts.binaries.mount).toMatch(/\/mount$/);
     // Where `command -v` finds each binary along the script's PATH.
     const found = execFileSync('sh', ['-c', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; for b in "$@"; do p=$(command -v "$b" || true); case "$p" in /*) echo "$b=$p" ;; esac; done', 'sh', ...PROBED_BINARIES], { encoding: 'utf8' });

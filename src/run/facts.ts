@@ -98,7 +98,8 @@ while read -r kf_k kf_v _; do
   if [ "$kf_k" = MemTotal: ]; then kf_mem=$kf_v; break; fi
 done </proc/meminfo
 echo "mem_kb=$kf_mem"
-echo "cgroup_fs=$(stat -fc %T /sys/fs/cgroup 2>/dev/null)"
+# cgroup.controllers is in the root of a cgroup2 mount only: a process fewer on most hosts.
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo "cgroup_fs=cgroup2fs"; else echo "cgroup_fs=$(stat -fc %T /sys/fs/cgroup 2>/dev/null)"; fi
 echo "kernel_release=$kf_kr"
 kc=
 for f in /proc/config.gz "/boot/config-$kf_kr" "/lib/modules/$kf_kr/config"; do

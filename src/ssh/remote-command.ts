@@ -52,7 +52,8 @@ export function remoteCommandLine(command: string, options: RemoteCommandOptions
   const run = options.sudo
     ? `exec sudo -S -p ${shellQuote(markers.prompt)} -- sh -c ` +
       shellQuote(`printf '%s\\n' ${shellQuote(markers.started)} >&2\n${inner}`)
-    : `exec sh -c ${shellQuote(inner)}`;
+    : // Without sudo the command runs in the shell that reported: one exec of sh fewer per command.
+      inner;
   return `sh -c ${shellQuote(`${reportSession}\n${run}`)}`;
 }
 
