@@ -94,9 +94,15 @@ export async function relayBundle(
     let stalled = false;
     let last = 0;
     let lastChange = Date.now();
+    // One read at a time: on a busy host a read can take longer than POLL_MS, and reads piling
+    // up would only add load (and listeners on sendSignal).
+    let reading = false;
     const poller = setInterval(() => {
+      if (reading) return;
+      reading = true;
       void target.remote
         .exec(stagedSizeScript, { env: { KF_STAGED: paths.staged }, signal: sendSignal, timeoutMs: POLL_MS * 5 })
+        .finally(() => (reading = false))
         .then((r) => {
           const n = Number(r.stdout.trim().split('\n').pop());
           if (Number.isFinite(n) && n > last) {
