@@ -6,7 +6,7 @@
 //   kubeforge     `kubeforge up --no-progress` with bench playbooks written at run time (the
 //                 containerd playbook does the stage, the others are verifyOnly stubs) against a
 //                 stub cluster (kubeadm's files in place, so the cluster phase has nothing to do).
-//                 kubeforge runs with its own defaults (--concurrency 20, --upload-concurrency 8),
+//                 kubeforge runs with its own defaults (--concurrency 64, --upload-concurrency 8),
 //                 as a user gets it. Each run must exit 0.
 //   parallel-ssh  parallel-scp of the bundle, then parallel-ssh of a script that untars it, writes
 //                 both files and runs ctr; -p N, -t 0, host keys checked. It resends on every run.
@@ -18,6 +18,8 @@
 //
 // Figures (printed, never asserted; "target" columns say what we aim for):
 //   - cold run at N=50, the three tools in rotating order, 3 repetitions: median (min–max);
+//     with the busy CPU seconds of the whole machine during each (the laptop's side and every
+//     host's share these cores, so a tool is as fast as the CPU work it makes here);
 //   - converged rerun, each tool right after its own cold run; kubeforge's rerun at 200 hosts;
 //   - shaped uplink at N=20: tbf 100 Mbit/s on the fleet bridge, i.e. on everything this machine
 //     (the "laptop") sends to the hosts, while host-to-host traffic is bridged port to port and
@@ -364,6 +366,19 @@ function mustSucceed(who: string, r: Spawned): void {
   throw new Error(`${who} exited ${r.code}:\n${tail}`);
 }
 
+/**
+ * CPU time the whole machine spent busy so far (seconds, from /proc/stat): the laptop's side and
+ * every test host's, since they share this machine's cores. Idle and iowait do not count.
+ */
+async function busyCpuSeconds(): Promise<number> {
+  const line = (await fs.readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+}
+/** USER_HZ: /proc/stat counts in these (100 on every Linux build this runs on). */
+const CLOCK_TICKS = 100;
+
 async function txBytes(bridges: string[]): Promise<number> {
   const counts = await Promise.all(bridges.map((b) => fs.readFile(`/sys/class/net/${b}/statistics/tx_bytes`, 'utf8')));
   return counts.reduce((sum, c) => sum + Number(c.trim()), 0);
@@ -373,6 +388,8 @@ interface Measured {
   seconds: number;
   peakRssKb: number;
   sentBytes: number;
+  /** Busy CPU seconds of the whole machine during the run (busyCpuSeconds). */
+  cpuSeconds: number;
 }
 
 type Tool = 'kubeforge' | 'pssh' | 'ansible';
@@ -478,6 +495,7 @@ async function closeAnsibleConnections(stage: Stage): Promise<void> {
 /** One run of a tool on a stage, checked on every host; its time, kubeforge's peak RSS, bytes sent. */
 async function runTool(tool: Tool, stage: Stage, runner: Runner, what: string, extra: string[] = []): Promise<Measured> {
   const before = await txBytes(stage.bridges);
+  const cpuBefore = await busyCpuSeconds();
   let r: Spawned;
   if (tool === 'kubeforge') {
     r = await kubeforge(stage, extra);
@@ -488,11 +506,12 @@ async function runTool(tool: Tool, stage: Stage, runner: Runner, what: string, e
     r = tool === 'pssh' ? await pssh(stage, runner.nodeFiles, runner.bundle) : await ansible(stage, runner.nodeFiles, runner.bundle);
     mustSucceed(TOOL_LABEL[tool], r);
   }
+  const cpuSeconds = (await busyCpuSeconds()) - cpuBefore;
   const sentBytes = (await txBytes(stage.bridges)) - before;
   await assertStaged(stage.hosts, `${TOOL_LABEL[tool]} ${extra.join(' ')}`.trim());
   const rss = tool === 'kubeforge' ? `, peak RSS ${(r.peakRssKb / 1024).toFixed(0)} MiB` : '';
-  progress(`${TOOL_LABEL[tool]}${extra.length ? ` ${extra.join(' ')}` : ''}, ${what}, ${stage.hosts.length} hosts: ${secs(r.seconds)} s${rss}`);
-  return { seconds: r.seconds, peakRssKb: r.peakRssKb, sentBytes };
+  progress(`${TOOL_LABEL[tool]}${extra.length ? ` ${extra.join(' ')}` : ''}, ${what}, ${stage.hosts.length} hosts: ${secs(r.seconds)} s, ${cpuSeconds.toFixed(1)} CPU-s${rss}`);
+  return { seconds: r.seconds, peakRssKb: r.peakRssKb, sentBytes, cpuSeconds };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -500,6 +519,8 @@ async function runTool(tool: Tool, stage: Stage, runner: Runner, what: string, e
 
 interface Figures {
   cold: Record<Tool, number[]>;
+  /** Busy CPU seconds of the whole machine during each cold run. */
+  coldCpu: Record<Tool, number[]>;
   rerun: Record<Tool, number[]>;
   peakRssMiB: Map<number, number>;
   rerunScale: Map<number, number[]>;
@@ -532,6 +553,7 @@ async function coldAndRerun(stage: Stage, runner: Runner, opts: Options, figures
       const cold = await runTool(tool, stage, runner, `cold, rep ${rep + 1}/${opts.reps}`);
       const rerun = await runTool(tool, stage, runner, `rerun, rep ${rep + 1}/${opts.reps}`);
       figures.cold[tool].push(cold.seconds);
+      figures.coldCpu[tool].push(cold.cpuSeconds);
       figures.rerun[tool].push(rerun.seconds);
       if (tool === 'kubeforge') figures.peakRssMiB.set(stage.hosts.length, Math.max(figures.peakRssMiB.get(stage.hosts.length) ?? 0, cold.peakRssKb / 1024));
       if (tool === 'kubeforge' && rep === 0) await whileConverged();
@@ -644,6 +666,14 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
     ratio(kf(c), median(c.pssh)), ratio(kf(c), median(c.ansible)),
     'kf ≤ 0.45× pssh, ≤ 0.2× Ansible', met(coldPssh <= 0.45 && coldAnsible <= 0.2),
   ]);
+  // Everything here shares this machine's cores: a tool is as fast as the CPU work it makes.
+  const cpu = figures.coldCpu;
+  const cores = os.cpus().length;
+  rows.push([
+    `cold, ${n} hosts, busy CPU-s (machine)`, spread(cpu.kubeforge, (x) => x.toFixed(0)), spread(cpu.pssh, (x) => x.toFixed(0)), spread(cpu.ansible, (x) => x.toFixed(0)),
+    ratio(median(cpu.kubeforge), median(cpu.pssh)), ratio(median(cpu.kubeforge), median(cpu.ansible)),
+    `÷ ${cores} cores = ${(median(cpu.kubeforge) / cores).toFixed(1)} s kf floor`, '',
+  ]);
   const r = figures.rerun;
   rows.push([
     `rerun, ${n} hosts, s`, spread(r.kubeforge), spread(r.pssh), spread(r.ansible),
@@ -673,23 +703,23 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
   const floorN = (sn * bundle.size * 8) / rateBits;
   const floor1 = (bundle.size * 8) / rateBits;
   const psshShaped = figures.shaped.find((s) => s.label.startsWith('parallel-scp'))?.result;
-  const shapedRows: string[][] = [['run (cold)', 's', 'laptop bytes sent', '× bundle', 'pssh / this', 'target', '']];
+  const shapedRows: string[][] = [['run (cold)', 's', 'busy CPU-s', 'laptop bytes sent', '× bundle', 'pssh / this', 'target', '']];
   for (const s of figures.shaped) {
     if (!s.result) {
-      shapedRows.push([s.label, 'relay: not available in this build', '', '', '', '', '']);
+      shapedRows.push([s.label, 'relay: not available in this build', '', '', '', '', '', '']);
       continue;
     }
     const speedup = psshShaped ? psshShaped.seconds / s.result.seconds : NaN;
     const times = s.result.sentBytes / bundle.size;
     const isRelay = s.label.includes('relay on');
     shapedRows.push([
-      s.label, secs(s.result.seconds), `${(s.result.sentBytes / MiB).toFixed(1)} MiB`, times.toFixed(2),
+      s.label, secs(s.result.seconds), s.result.cpuSeconds.toFixed(0), `${(s.result.sentBytes / MiB).toFixed(1)} MiB`, times.toFixed(2),
       s.result === psshShaped ? '' : `${speedup.toFixed(1)}×`,
       isRelay ? '≥ 10× faster than pssh, bytes ≤ 2× bundle' : '', isRelay ? met(speedup >= 10 && times <= 2) : '',
     ]);
   }
-  shapedRows.push([`floor: ${sn} × bundle / ${opts.shapedMbit} Mbit/s`, secs(floorN), `${((sn * bundle.size) / MiB).toFixed(1)} MiB`, String(sn), '', '', '']);
-  shapedRows.push([`floor: 1 × bundle / ${opts.shapedMbit} Mbit/s`, secs(floor1), `${(bundle.size / MiB).toFixed(1)} MiB`, '1', '', '', '']);
+  shapedRows.push([`floor: ${sn} × bundle / ${opts.shapedMbit} Mbit/s`, secs(floorN), '', `${((sn * bundle.size) / MiB).toFixed(1)} MiB`, String(sn), '', '', '']);
+  shapedRows.push([`floor: 1 × bundle / ${opts.shapedMbit} Mbit/s`, secs(floor1), '', `${(bundle.size / MiB).toFixed(1)} MiB`, '1', '', '', '']);
 
   console.log('');
   console.log(`== containerd stage: kubeforge vs parallel-scp+ssh vs Ansible ${opts.quick ? '(--quick) ' : ''}==`);
@@ -709,6 +739,7 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
 function emptyFigures(relay: boolean): Figures {
   return {
     cold: { kubeforge: [], pssh: [], ansible: [] },
+    coldCpu: { kubeforge: [], pssh: [], ansible: [] },
     rerun: { kubeforge: [], pssh: [], ansible: [] },
     peakRssMiB: new Map(),
     rerunScale: new Map(),
