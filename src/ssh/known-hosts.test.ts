@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintOf } from './host-key.js';
 import { appendHostKey, checkHostKey, checkHostKeyIn, parseKnownHosts } from './known-hosts.js';
@@ -181,5 +183,42 @@ describe('appendHostKey', () => {
     appendHostKey(file, 'Node2', 22, keyA.type, keyA.blob);
     expect(readFileSync(file, 'utf8')).toBe(`${line('node1', keyB)}\nnode2 ${keyA.type} ${keyA.base64}\n`);
     expect(statSync(file).mode & 0o777).toBe(0o644);
+  });
+});
+
+describe('the index checkHostKey keeps per file', () => {
+  it('answers as matching every line does, whatever the file holds (property)', () => {
+    const names = ['n1', 'n2', 'N3', '10.0.0.1', '[10.0.0.1]:2222', 'n10'];
+    const hashed = (name: string) => {
+      const salt = Buffer.alloc(20, name.length);
+      return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name.toLowerCase()).digest('base64')}`;
+    };
+    const field = fc.oneof(
+      fc.uniqueArray(fc.constantFrom(...names), { minLength: 1, maxLength: 3 }).map((xs) => xs.join(',')),
+      fc.constantFrom('n*', '!n2,n*', 'n?', '10.0.0.*', '*'),
+      fc.constantFrom(...names).map(hashed),
+    );
+    const entry = fc.record({ marker: fc.constantFrom('', '@revoked ', '@cert-authority '), hosts: field, key: fc.constantFrom(0, 1, 2) });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 12 }), fc.constantFrom(...names, 'other'), fc.constantFrom(22, 2222), fc.constantFrom(0, 1, 2), (entries, host, port, k) => {
+        const keys = [keyA, keyB, ecdsa];
+        const text = entries.map((e) => `${e.marker}${line(e.hosts, keys[e.key]!)}`).join('\n') + '\n';
+        const file = join(dir, 'property_known_hosts');
+        writeFileSync(file, text);
+        const h = host.startsWith('[') ? '10.0.0.1' : host;
+        const key = keys[k]!;
+        expect(checkHostKey(file, h, port, key.type, key.blob)).toEqual(checkHostKeyIn(parseKnownHosts(text), h, port, key.type, key.blob));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sees a line appended since the last check', () => {
+    const file = join(dir, 'growing_known_hosts');
+    writeFileSync(file, `${line('n1', keyA)}\n`);
+    expect(checkHostKey(file, 'n2', 22, keyB.type, keyB.blob).status).toBe('unknown');
+    appendHostKey(file, 'n2', 22, keyB.type, keyB.blob);
+    expect(checkHostKey(file, 'n2', 22, keyB.type, keyB.blob).status).toBe('known');
+    expect(checkHostKey(file, 'n1', 22, keyB.type, keyB.blob)).toMatchObject({ status: 'changed', line: 1 });
   });
 });

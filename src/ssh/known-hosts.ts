@@ -57,9 +57,17 @@ export function checkHostKeyIn(
   keyBlob: Buffer,
 ): HostKeyStatus {
   const name = knownHostsName(host, port);
+  return decide(
+    entries.filter((e) => hostFieldMatches(e.hosts, name)),
+    keyType,
+    keyBlob,
+  );
+}
+
+/** The decision, from the entries that name the host (in file order). */
+function decide(forHost: readonly KnownHostsEntry[], keyType: string, keyBlob: Buffer): HostKeyStatus {
   // Trust the type the blob itself names over a negotiated algorithm name such as rsa-sha2-512.
   const type = keyTypeOf(keyBlob) ?? keyType;
-  const forHost = entries.filter((e) => hostFieldMatches(e.hosts, name));
 
   const revoked = forHost.find((e) => e.marker === 'revoked' && e.keyBlob.equals(keyBlob));
   if (revoked) return { status: 'revoked', line: revoked.line };
@@ -80,9 +88,55 @@ export function checkHostKeyIn(
   return { status: 'unknown' };
 }
 
-/** checkHostKeyIn on a file; a missing file means every host is unknown. */
+/**
+ * A known_hosts text, parsed, with the entries that name hosts literally (no hash, no pattern:
+ * what kubeforge and `ssh -o StrictHostKeyChecking=accept-new` write) indexed by name. A run
+ * checks every host against the same file: parsing it and matching every line once per host
+ * made that quadratic in the number of hosts.
+ */
+export interface KnownHostsIndex {
+  literal: Map<string, KnownHostsEntry[]>;
+  /** Hashed entries and pattern lists: matched one by one, as before. */
+  matched: KnownHostsEntry[];
+}
+
+export function indexKnownHosts(entries: readonly KnownHostsEntry[]): KnownHostsIndex {
+  const literal = new Map<string, KnownHostsEntry[]>();
+  const matched: KnownHostsEntry[] = [];
+  for (const e of entries) {
+    if (e.hosts.startsWith('|') || /[*?!]/.test(e.hosts)) {
+      matched.push(e);
+      continue;
+    }
+    for (const name of new Set(e.hosts.toLowerCase().split(','))) {
+      if (name === '') continue;
+      const list = literal.get(name);
+      if (list) list.push(e);
+      else literal.set(name, [e]);
+    }
+  }
+  return { literal, matched };
+}
+
+/** checkHostKeyIn, through an index: the same answer. */
+export function checkHostKeyIndexed(index: KnownHostsIndex, host: string, port: number, keyType: string, keyBlob: Buffer): HostKeyStatus {
+  const name = knownHostsName(host, port);
+  const forHost = [...(index.literal.get(name) ?? []), ...index.matched.filter((e) => hostFieldMatches(e.hosts, name))].sort((a, b) => a.line - b.line);
+  return decide(forHost, keyType, keyBlob);
+}
+
+/** The last text read per file, and its index: reused while the file's text is the same. */
+const indexed = new Map<string, { text: string; index: KnownHostsIndex }>();
+
+/** checkHostKeyIn on a file (read each time); a missing file means every host is unknown. */
 export function checkHostKey(file: string, host: string, port: number, keyType: string, keyBlob: Buffer): HostKeyStatus {
-  return checkHostKeyIn(parseKnownHosts(readIfExists(file)), host, port, keyType, keyBlob);
+  const text = readIfExists(file);
+  let cached = indexed.get(file);
+  if (cached?.text !== text) {
+    cached = { text, index: indexKnownHosts(parseKnownHosts(text)) };
+    indexed.set(file, cached);
+  }
+  return checkHostKeyIndexed(cached.index, host, port, keyType, keyBlob);
 }
 
 /**
