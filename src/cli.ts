@@ -193,7 +193,22 @@ function isMain(): boolean {
   }
 }
 
+/**
+ * A reader that went away (`kubeforge --help | head -1`, `kubeforge plan | less` quit early) is
+ * not a failure: further output to it is dropped, and the command goes on to its end (an `up`
+ * half done because its output was cut would be worse than the output lost).
+ */
+function dropOutputToClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      stream.write = (() => true) as typeof stream.write;
+    });
+  }
+}
+
 if (isMain()) {
+  dropOutputToClosedPipes();
   program.parseAsync(process.argv).catch((err: unknown) => {
     // commander has written its message (with a hint) or the help already.
     const commanderCode = commanderExitCode(err);

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { program } from '../../cli.js';
@@ -79,5 +81,22 @@ describe('flag errors', () => {
     expect(commanderExitCode({ code: 'commander.helpDisplayed', exitCode: 0 })).toBe(0);
     expect(commanderExitCode({ code: 'commander.version', exitCode: 0 })).toBe(0);
     expect(commanderExitCode(new Error('x'))).toBeUndefined();
+  });
+});
+
+describe('output to a reader that went away', () => {
+  // npm test builds first; the test runs the built program as a user would.
+  const cli = fileURLToPath(new URL('../../../dist/src/cli.js', import.meta.url));
+
+  it('is dropped quietly: no stack trace, and the exit code is the command\'s own', () => {
+    // `true` leaves before kubeforge (100 ms to start) writes anything: every write hits EPIPE.
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(cli)} --help | true; echo "rc=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('rc=0\n');
+  });
+
+  it('keeps one line for a reader that wants one', () => {
+    const r = spawnSync('bash', ['-c', `node ${JSON.stringify(cli)} --help | head -1; echo "rc=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+    expect(r.stdout).toBe('Usage: kubeforge [options] [command]\n');
+    expect(r.stderr).toBe('rc=0\n');
   });
 });
