@@ -39,10 +39,11 @@ export interface StepRunOptions {
 /**
  * The first gather of a host, asked ahead: it rides along with the host's facts (one round trip
  * where a converged host took two), before the preflight has passed everywhere. So it only
- * looks: no prelude (no directories made, nothing swept). Its answer is used only when the
- * prelude would have had nothing to do (NOTHING_TO_SWEEP, NO_RELAY_TRACES) and the host's plan
- * after its facts has exactly the steps the gather asked about; otherwise the host is gathered
- * as usual, prelude first.
+ * looks: no prelude (no directories made, nothing swept), and the checks and verifies it runs
+ * only look, as they must anyway. It runs only when the prelude would have had nothing to do
+ * (NOTHING_TO_SWEEP, NO_RELAY_TRACES: a host kubeforge has converged before), and its answer is
+ * used only when the host's plan after its facts has exactly the steps it asked about;
+ * otherwise the host is gathered as usual, prelude first.
  */
 export interface GatherAhead {
   along: AlongWithFacts;
@@ -55,11 +56,14 @@ export function gatherAhead(plan: HostPlan, opts: { stepTimeoutMs?: number } = {
   const request = gatherRequest(plan.steps, 0, opts.stepTimeoutMs ? { stepTimeoutMs: opts.stepTimeoutMs } : {});
   const clean = `${request.nonce} nothing-to-sweep`;
   const sweepVars = Object.fromEntries(Object.entries(sweepEnv(plan.host.ssh.user, undefined)).filter(([name]) => !(name in request.env)));
+  // Where the answer could not be used, the checks do not run ahead at all: they run once, later.
   const script = [
-    `if (\n${NOTHING_TO_SWEEP} &&\n${NO_RELAY_TRACES}\n) </dev/null >/dev/null 2>&1; then printf '%s\\n' "$KFA_CLEAN"; fi`,
+    `if (\n${NOTHING_TO_SWEEP} &&\n${NO_RELAY_TRACES}\n) </dev/null >/dev/null 2>&1; then`,
+    `printf '%s\\n' "$KFA_CLEAN"`,
     // The checks see their own variables only.
     `unset KFA_CLEAN ${Object.keys(sweepVars).join(' ')}`,
     request.script,
+    'fi',
   ].join('\n');
   const asked = plan.steps.map(stepIdentity);
   return {

@@ -70,6 +70,13 @@ describe('gatherFactsAsRoot: root access', () => {
     });
   });
 
+  it('fails the facts, not the root access, when the connection is lost on the way', async () => {
+    const remote = remoteAnswering(async () => {
+      throw new Error('cp1: connection lost while running `kf_uid=$(id -u)`');
+    });
+    await expect(gatherFactsAsRoot(remote, 'root', signal)).rejects.toThrow('cp1: connection lost');
+  });
+
   it('refuses a command that ran, but not as root, whatever the facts said', async () => {
     const r = await gatherFactsAsRoot(localRemote('1000'), 'deploy', signal);
     expect('denied' in r && r.denied.message).toBe('deploy cannot run commands as root (the command ran as uid 1000)');

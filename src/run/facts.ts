@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { PackageFamily } from '../playbook/os-packages.js';
 import type { PlanFacts } from '../playbook/plan.js';
 import type { ExecResult, Remote } from './remote.js';
+import { SudoError } from '../ssh/errors.js';
 import { rootAccessError, rootAccessFrom, type RootAccessProblem } from './root-access.js';
 
 export type { PackageFamily };
@@ -240,7 +241,10 @@ export async function gatherFactsAsRoot(
       timeoutMs: FACTS_TIMEOUT_MS + (opts.along?.timeoutMs ?? 0),
     });
   } catch (err) {
-    return { denied: rootAccessError(err as Error, user) };
+    // sudo said no. A connection lost or a command timed out is not a question of root access:
+    // it fails the facts (the preflight) with its own message.
+    if (err instanceof SudoError) return { denied: rootAccessError(err, user) };
+    throw err;
   }
   const mark = `\n${separator}\n`;
   const split = (text: string): [string, string | undefined] => {
