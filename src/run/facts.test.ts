@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { SudoError } from '../ssh/errors.js';
+import { ConnectError, SudoError } from '../ssh/errors.js';
 import { gatherFactsAsRoot, parseFacts, PROBED_BINARIES } from './facts.js';
 import type { ExecOptions, ExecResult, Remote } from './remote.js';
 
@@ -103,6 +103,21 @@ describe('gatherFactsAsRoot: a script along with the facts', () => {
   it('does not run it when the commands did not reach root', async () => {
     const r = await gatherFactsAsRoot(localRemote('1000'), 'deploy', signal, { along });
     expect('denied' in r && r.denied.message).toBe('deploy cannot run commands as root (the command ran as uid 1000)');
+  });
+
+  it('keeps the facts when the connection is lost while the other script runs, not before', async () => {
+    const lostAfter = (cut: (stdout: string) => string) =>
+      remoteAnswering(async (script, opts) => {
+        const r = spawnSync('sh', ['-c', script], { env: { ...process.env, ...opts?.env }, encoding: 'utf8' });
+        const lost = new ConnectError('cp1: connection lost while running `kf_uid=$(id -u)`', undefined, false);
+        lost.partialOutput = { stdout: cut(r.stdout), stderr: r.stderr };
+        throw lost;
+      });
+    const r = await gatherFactsAsRoot(lostAfter((out) => out), 'root', signal, { along });
+    expect('facts' in r && r.facts.hostname).toBe(execFileSync('hostname', { encoding: 'utf8' }).trim());
+    expect('along' in r).toBe(false);
+    // Cut before the facts were all there: the lost connection is the answer.
+    await expect(gatherFactsAsRoot(lostAfter((out) => out.slice(0, out.indexOf('kubeforge-facts-end-'))), 'root', signal, { along })).rejects.toThrow('connection lost');
   });
 
   it('keeps the failure of the facts script, whatever the other script did', async () => {

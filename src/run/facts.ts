@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { PackageFamily } from '../playbook/os-packages.js';
 import type { PlanFacts } from '../playbook/plan.js';
 import type { ExecResult, Remote } from './remote.js';
-import { SudoError } from '../ssh/errors.js';
+import { ConnectError, SudoError } from '../ssh/errors.js';
 import { rootAccessError, rootAccessFrom, type RootAccessProblem } from './root-access.js';
 
 export type { PackageFamily };
@@ -227,7 +227,8 @@ export async function gatherFactsAsRoot(
           // The facts in a subshell: their variables and their exit stay theirs.
           `(\n${GATHER}\n)`,
           'kf_frc=$?',
-          'if [ "$kf_uid" = 0 ]; then',
+          // After the separator the facts are complete and good: a connection lost later leaves them usable.
+          'if [ "$kf_uid" = 0 ] && [ "$kf_frc" = 0 ]; then',
           `  printf '\\n%s\\n' "$KF_ALONG_SEP"; printf '\\n%s\\n' "$KF_ALONG_SEP" >&2`,
           '  unset KF_BINARIES KF_VIP KF_ALONG_SEP',
           `  (\n${opts.along.script}\n)`,
@@ -244,6 +245,14 @@ export async function gatherFactsAsRoot(
     // sudo said no. A connection lost or a command timed out is not a question of root access:
     // it fails the facts (the preflight) with its own message.
     if (err instanceof SudoError) return { denied: rootAccessError(err, user) };
+    // Lost while the other script ran: the facts had all arrived, and were good. Whatever comes
+    // next on this host meets the lost connection and fails there, with that step's name.
+    const partial = err instanceof ConnectError ? err.partialOutput?.stdout : undefined;
+    const at = partial?.indexOf(`\n${separator}\n`) ?? -1;
+    if (opts.along && partial !== undefined && at >= 0) {
+      const factsText = partial.slice(0, at);
+      if (/^kf_uid=0$/m.test(factsText)) return { facts: parseFacts(factsText) };
+    }
     throw err;
   }
   const mark = `\n${separator}\n`;

@@ -29,6 +29,8 @@ export class ConnectError extends KubeforgeError {
   ) {
     super(message, hint);
   }
+  /** A connection lost while a command ran: what the command had printed by then. */
+  partialOutput?: { stdout: string; stderr: string };
 }
 
 /** A remote command exited non-zero (from execOrThrow). */

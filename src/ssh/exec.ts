@@ -128,7 +128,9 @@ export function runCommand(client: Client, request: ExecRequest): Promise<ExecRe
         if (stopping) reject(stopping);
         else if (failure) reject(failure);
         else if (!exit) {
-          reject(new ConnectError(`${host}: connection lost while running ${what}`, undefined, false));
+          const lost = new ConnectError(`${host}: connection lost while running ${what}`, undefined, false);
+          lost.partialOutput = { stdout: stdout.toString(), stderr: stderr.toString() };
+          reject(lost);
         } else {
           const result: ExecResult = {
             code: exit.code ?? exitCodeForSignal(exit.signal),
