@@ -58,7 +58,7 @@ export function gatherAhead(plan: HostPlan, opts: { stepTimeoutMs?: number } = {
   const sweepVars = Object.fromEntries(Object.entries(sweepEnv(plan.host.ssh.user, undefined)).filter(([name]) => !(name in request.env)));
   // Where the answer could not be used, the checks do not run ahead at all: they run once, later.
   const script = [
-    `if (\n${NOTHING_TO_SWEEP} &&\n${NO_RELAY_TRACES}\n) </dev/null >/dev/null 2>&1; then`,
+    `if {\n${NOTHING_TO_SWEEP} &&\n${NO_RELAY_TRACES}\n} </dev/null >/dev/null 2>&1; then`,
     `printf '%s\\n' "$KFA_CLEAN"`,
     // The checks see their own variables only.
     `unset KFA_CLEAN ${Object.keys(sweepVars).join(' ')}`,

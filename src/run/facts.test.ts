@@ -100,6 +100,13 @@ describe('gatherFactsAsRoot: a script along with the facts', () => {
     expect(remote.scripts).toHaveLength(1);
   });
 
+  it('does not ask a root login for its uid (connect takes a root login for uid 0)', async () => {
+    const remote = Object.assign(localRemote('1000'), { loginIsRoot: true });
+    const r = await gatherFactsAsRoot(remote, 'root', signal, { along });
+    expect('facts' in r && r.along?.stdout).toBe('along says hi\nkf_uid=9\n');
+    expect(remote.scripts[0]).not.toContain('id -u');
+  });
+
   it('does not run it when the commands did not reach root', async () => {
     const r = await gatherFactsAsRoot(localRemote('1000'), 'deploy', signal, { along });
     expect('denied' in r && r.denied.message).toBe('deploy cannot run commands as root (the command ran as uid 1000)');

@@ -86,10 +86,20 @@ if [ -r /etc/os-release ]; then . /etc/os-release; fi
 echo "os_id=\${ID:-}"
 echo "os_like=\${ID_LIKE:-}"
 echo "os_version=\${VERSION_ID:-}"
-# uname prints the fields in its own order: the kernel release, then the machine.
-set -- $(uname -r -m)
-kf_kr=\${1:-}
-echo "arch=\${2:-}"
+# The kernel release and the machine from /proc (kernel.arch since Linux 6.1), else from uname,
+# which prints the fields in its own order: the release, then the machine.
+kf_kr=
+kf_arch=
+if [ -r /proc/sys/kernel/osrelease ] && [ -r /proc/sys/kernel/arch ]; then
+  read -r kf_kr </proc/sys/kernel/osrelease || true
+  read -r kf_arch </proc/sys/kernel/arch || true
+fi
+if [ -z "$kf_kr" ] || [ -z "$kf_arch" ]; then
+  set -- $(uname -r -m)
+  kf_kr=\${1:-}
+  kf_arch=\${2:-}
+fi
+echo "arch=$kf_arch"
 kf_name=
 read -r kf_name </proc/sys/kernel/hostname 2>/dev/null || kf_name=$(hostname 2>/dev/null || true)
 echo "hostname=$kf_name"
@@ -222,7 +232,8 @@ export async function gatherFactsAsRoot(
     const env = { KF_BINARIES: PROBED_BINARIES.join(' '), ...(opts.vip ? { KF_VIP: opts.vip } : {}) };
     const script = opts.along
       ? [
-          'kf_uid=$(id -u)',
+          // A root login is uid 0 (as connect takes it); any other login asks, through sudo.
+          remote.loginIsRoot === true ? 'kf_uid=0' : 'kf_uid=$(id -u)',
           'echo "kf_uid=$kf_uid"',
           // The facts in a subshell: their variables and their exit stay theirs.
           `(\n${GATHER}\n)`,
@@ -231,7 +242,8 @@ export async function gatherFactsAsRoot(
           'if [ "$kf_uid" = 0 ] && [ "$kf_frc" = 0 ]; then',
           `  printf '\\n%s\\n' "$KF_ALONG_SEP"; printf '\\n%s\\n' "$KF_ALONG_SEP" >&2`,
           '  unset KF_BINARIES KF_VIP KF_ALONG_SEP',
-          `  (\n${opts.along.script}\n)`,
+          // Its failure is its own (an answer that cannot be read is asked for again), not the facts'.
+          `  (\n${opts.along.script}\n) || true`,
           'fi',
           'exit $kf_frc',
         ].join('\n')
