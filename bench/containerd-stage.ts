@@ -37,6 +37,7 @@
 //   npm run bench                      the full set (20–40 minutes)
 //   npm run bench -- --quick           4 hosts, one repetition, no 100/200, shaped at 1 Gbit/s: about a minute (CI runs it)
 //   npm run bench -- --hosts 10        N=10 instead of 50 (the shaped runs use min(N, 20))
+//   npm run bench -- --only scale      only kubeforge at 100 and 200 hosts (about 5 minutes)
 // It exits non-zero when a tool's run fails, never because of a timing.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -68,6 +69,8 @@ const DISK_ROOT = '/srv/kubeforge-bench';
 
 interface Options {
   quick: boolean;
+  /** Only kubeforge at 100 and 200 hosts (peak RSS, the rerun at 200): --only scale. */
+  onlyScale: boolean;
   hosts: number;
   shapedHosts: number;
   reps: number;
@@ -82,10 +85,15 @@ function parseOptions(argv: string[]): Options {
   const i = argv.indexOf('--hosts');
   const hosts = i >= 0 ? Number(argv[i + 1]) : quick ? 4 : 50;
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 200) throw new Error('--hosts takes a whole number from 1 to 200');
-  const unknown = argv.filter((a, j) => a.startsWith('-') && a !== '--quick' && a !== '--hosts' && argv[j - 1] !== '--hosts');
-  if (unknown.length) throw new Error(`unknown option(s): ${unknown.join(' ')} (known: --quick, --hosts N)`);
+  const o = argv.indexOf('--only');
+  const only = o >= 0 ? argv[o + 1] : undefined;
+  if (o >= 0 && only !== 'scale') throw new Error('--only takes "scale" (kubeforge alone at 100 and 200 hosts)');
+  const valued = new Set(['--hosts', '--only']);
+  const unknown = argv.filter((a, j) => a.startsWith('-') && a !== '--quick' && !valued.has(a) && !valued.has(argv[j - 1] ?? ''));
+  if (unknown.length) throw new Error(`unknown option(s): ${unknown.join(' ')} (known: --quick, --hosts N, --only scale)`);
   return {
     quick,
+    onlyScale: only === 'scale',
     hosts,
     shapedHosts: Math.min(hosts, 20),
     reps: quick ? 1 : 3,
@@ -196,9 +204,11 @@ async function keepFilesOnDisk(hosts: TestHost[]): Promise<void> {
     hosts.map(async (h) => {
       const base = path.join(DISK_ROOT, `${h.record.netns ?? h.name}`);
       for (const sub of ['bin', 'sbin', 'state']) await fs.mkdir(path.join(base, sub), { recursive: true });
+      // What is there already moves along (the stub cluster's stand-in kubectl on the first host).
       await h.exec(
         `mountpoint -q /var/lib/kubeforge 2>/dev/null && exit 0
-         mkdir -p /var/lib/kubeforge
+         mkdir -p /var/lib/kubeforge /usr/local/bin /usr/local/sbin
+         cp -a /usr/local/bin/. ${shq(`${base}/bin/`)} && cp -a /usr/local/sbin/. ${shq(`${base}/sbin/`)} && cp -a /var/lib/kubeforge/. ${shq(`${base}/state/`)}
          mount --bind ${shq(`${base}/bin`)} /usr/local/bin
          mount --bind ${shq(`${base}/sbin`)} /usr/local/sbin
          mount --bind ${shq(`${base}/state`)} /var/lib/kubeforge`,
@@ -734,6 +744,22 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
   console.log('');
 }
 
+/** --only scale: the rows of the table that scale() fills. */
+function printScale(figures: Figures): void {
+  const rows: string[][] = [['figure', 'kubeforge', 'target', '']];
+  for (const size of SCALE) {
+    const rss = figures.peakRssMiB.get(size);
+    const disk = figures.diskBacked.includes(size) ? ' (host files on disk)' : '';
+    rows.push([`kubeforge peak RSS, cold, ${size} hosts${disk}`, rss === undefined ? (figures.scaleSkipped ?? 'not run') : `${rss.toFixed(0)} MiB`, size === 200 ? '≤ 200 MB' : '', size === 200 && rss !== undefined ? met(rss * 1024 * 1024 <= 200e6) : '']);
+  }
+  const xs = figures.rerunScale.get(SCALE.at(-1)!);
+  rows.push([`rerun, ${SCALE.at(-1)} hosts, s`, xs ? spread(xs) : (figures.scaleSkipped ?? 'not run'), 'kf ≤ 5 s', xs ? met(median(xs) <= 5) : '']);
+  console.log('');
+  console.log(`== containerd stage, kubeforge alone at ${SCALE.join(' and ')} hosts (--only scale) ==`);
+  console.log(formatTable(rows));
+  console.log('');
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function emptyFigures(relay: boolean): Figures {
@@ -775,12 +801,14 @@ async function main(): Promise<void> {
     const runner: Runner = { bundle };
     const stageOf = (n: number, name: string) => makeStage(hosts, hosts.all.slice(0, n), root, fixture, bundle, name);
 
-    const small = await stageOf(Math.min(4, opts.hosts), 'first-output');
-    await coldAndRerun(await stageOf(opts.hosts, `n-${opts.hosts}`), runner, opts, figures, () => firstOutput(small, opts, figures));
-    await shaped(await stageOf(opts.shapedHosts, `shaped-${opts.shapedHosts}`), runner, figures, opts.shapedMbit);
-    await resetCold(hosts.all, bundle.files); // frees the hosts' memory before more hosts start
+    if (!opts.onlyScale) {
+      const small = await stageOf(Math.min(4, opts.hosts), 'first-output');
+      await coldAndRerun(await stageOf(opts.hosts, `n-${opts.hosts}`), runner, opts, figures, () => firstOutput(small, opts, figures));
+      await shaped(await stageOf(opts.shapedHosts, `shaped-${opts.shapedHosts}`), runner, figures, opts.shapedMbit);
+      await resetCold(hosts.all, bundle.files); // frees the hosts' memory before more hosts start
+    }
     await scale(hosts, runner, opts, figures, root, fixture);
-    report = () => printTable(figures, opts, bundle);
+    report = () => (opts.onlyScale ? printScale(figures) : printTable(figures, opts, bundle));
   } finally {
     for (const f of hosts.fleets) await unshapeUplink(f.record.bridge);
     await hosts.destroy();
