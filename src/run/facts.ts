@@ -51,7 +51,7 @@ export interface HostFacts {
   kernelConfig: string;
   /** Absolute path of each probed binary in root's PATH, or undefined. */
   binaries: Partial<Record<ProbedBinary, string>>;
-  /** TCP ports something listens on (IPv4 and IPv6). */
+  /** TCP ports something listens on (IPv4 and IPv6); not asked, so empty, on a cluster member (memberOf). */
   listeningPorts: Set<number>;
   /** The API server this host's kubelet.conf points at, when it is already a cluster member. */
   memberOf?: string;
@@ -129,8 +129,12 @@ done
 # Listening TCP ports: ss asks the kernel for listening sockets only. Reading /proc/net/tcp
 # walks the whole established-connection table, which is sized by memory: milliseconds of
 # kernel time per read on a big host. It is the fallback (no ss, or one without -H).
+# A node of a cluster (kubelet.conf) is not asked: the preflight's port checks are for hosts
+# kubeadm has not set up yet, and a converged rerun saves a process per host.
 ports=
-if command -v ss >/dev/null 2>&1 && kf_ss=$(ss -Hltn 2>/dev/null); then
+if [ -f /etc/kubernetes/kubelet.conf ]; then
+  echo "listen_dec="
+elif command -v ss >/dev/null 2>&1 && kf_ss=$(ss -Hltn 2>/dev/null); then
   while read -r _ _ _ kf_local _; do
     if [ -n "$kf_local" ]; then ports="$ports\${kf_local##*:} "; fi
   done <<KF_SS
