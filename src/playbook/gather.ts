@@ -69,8 +69,11 @@ export interface GatherOptions {
  * on the host and after an interrupted one; never a file at a final path. A command runs only
  * when there is something to remove (a rerun usually finds nothing).
  */
+/** kf_any PATH...: whether any of the (globbed) paths exists, a dangling link included. */
+const KF_ANY = 'kf_any() { for kf_f in "$@"; do [ -e "$kf_f" ] || [ -L "$kf_f" ] && return 0; done; return 1; }';
+
 export const SWEEP_TEMPORARIES = [
-  'kf_any() { for kf_f in "$@"; do [ -e "$kf_f" ] || [ -L "$kf_f" ] && return 0; done; return 1; }',
+  KF_ANY,
   'kf_any "$KF_D1"/staging.* && rm -rf "$KF_D1"/staging.*',
   'kf_any "$KF_D1"/secrets/kubeadm-*.yaml && rm -f "$KF_D1"/secrets/kubeadm-*.yaml',
   'kf_any "$KF_D2"/.*.kubeforge-*.tmp && find "$KF_D2" -maxdepth 1 -name ".*.kubeforge-*.tmp" -type f -delete',
@@ -82,7 +85,7 @@ export const SWEEP_TEMPORARIES = [
  * sweep so that the two name the same things.
  */
 export const NOTHING_TO_SWEEP = [
-  'kf_any() { for kf_f in "$@"; do [ -e "$kf_f" ] || [ -L "$kf_f" ] && return 0; done; return 1; }',
+  KF_ANY,
   '[ -d "$KF_D1" ] && [ -d "$KF_D2" ] && [ -d "$KF_D3" ] &&',
   '  ! kf_any "$KF_D1"/staging.* "$KF_D1"/secrets/kubeadm-*.yaml "$KF_D2"/.*.kubeforge-*.tmp',
 ].join('\n');
