@@ -3,6 +3,7 @@
 import type { PlannedBundle } from '../playbook/plan.js';
 import type { Remote } from '../run/remote.js';
 import type { Routes } from './router.js';
+import { SHA256_FUNCTION } from '../ssh/sha256-shell.js';
 import { sweepEnv, sweepScript } from './scripts.js';
 import { canReceive, canSend, relayBundle, type RelayPeer } from './transfer.js';
 
@@ -17,7 +18,7 @@ export function sshRoutes(peers: ReadonlyMap<string, RelayPeer>, runId: string, 
   const file = (b: PlannedBundle) => ({ KF_FILE: b.remotePath });
   return {
     async has(host, b, signal) {
-      const r = await peer(host).remote.exec('if [ -f "$KF_FILE" ]; then sha256sum <"$KF_FILE"; fi', { env: file(b), signal });
+      const r = await peer(host).remote.exec(`${SHA256_FUNCTION}\nif [ -f "$KF_FILE" ]; then kf_sha256 <"$KF_FILE"; fi`, { env: file(b), signal });
       return r.code === 0 && r.stdout.trim().split('\n').pop()?.split(/\s+/)[0] === b.bundle.sha256.toLowerCase();
     },
     async holds(host, b, signal) {

@@ -14,6 +14,7 @@
 // sweepScript removes every trace (keys, lines, staging files, a still running client) of other
 // runs at the start of a run, and of this run at its end or on Ctrl-C.
 import { REMOTE_BUNDLE_DIR, REMOTE_STATE_DIR } from '../playbook/plan.js';
+import { SHA256_FUNCTION } from '../ssh/sha256-shell.js';
 
 /** Where a source host keeps a run's transfer keys (root-only). */
 export const RELAY_KEY_DIR = `${REMOTE_STATE_DIR}/relay`;
@@ -222,13 +223,14 @@ export const finishScript = `${FIND_AUTHORIZED_KEYS}
 ${AK_LOCK}
 ${DROP_LINES}
 ${KILL_WRITERS}
+${SHA256_FUNCTION}
 ak_lock
 drop_lines "$KF_MARK" || true
 ak_unlock
 [ "$KF_KEEP" = yes ] || { kill_writers "of=$KF_STAGED "; rm -f "$KF_STAGED" "$KF_TEMP"; exit 0; }
 if [ "$KF_STAGED" != "$KF_TEMP" ]; then (umask 077 && cp -- "$KF_STAGED" "$KF_TEMP"); rm -f "$KF_STAGED"; fi
-actual=$(sha256sum <"$KF_TEMP")
-if [ "$actual" != "$KF_SHA256  -" ]; then rm -f "$KF_TEMP"; echo "sha256 \${actual%% *}" >&2; exit ${EXIT_HASH_MISMATCH}; fi
+actual=$(kf_sha256 <"$KF_TEMP")
+if [ "$actual" != "$KF_SHA256" ]; then rm -f "$KF_TEMP"; echo "sha256 $actual" >&2; exit ${EXIT_HASH_MISMATCH}; fi
 chmod 644 "$KF_TEMP"
 mv -f -- "$KF_TEMP" "$KF_DEST"`;
 

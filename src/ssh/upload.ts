@@ -9,6 +9,7 @@ import type { SFTPWrapper } from 'ssh2';
 import type { Connection } from './connection.js';
 import { AbortError, UploadError } from './errors.js';
 import { sh } from './quote.js';
+import { SHA256_FUNCTION } from './sha256-shell.js';
 
 export interface UploadOptions {
   /** Hex SHA-256 of the local file (the bundle's recorded hash). */
@@ -104,9 +105,10 @@ export async function writeFile(
   const temp = posix.join(dir, tempName(base));
   const script = [
     'set -e',
+    SHA256_FUNCTION,
     sh`dest=${remotePath}; tmp=${temp}`,
     // Same bytes and mode already there: nothing to do (stdin is drained so the sender is not cut off).
-    sh`if [ -f "$dest" ] && [ "$(sha256sum <"$dest")" = ${`${sha256}  -`} ] && [ "$(stat -c %a -- "$dest")" = ${octal(mode)} ]; then cat >/dev/null; echo unchanged; exit 0; fi`,
+    sh`if [ -f "$dest" ] && [ "$(kf_sha256 <"$dest")" = ${sha256} ] && [ "$(stat -c %a -- "$dest")" = ${octal(mode)} ]; then cat >/dev/null; echo unchanged; exit 0; fi`,
     sh`mkdir -p -- ${dir}`,
     sh`(umask 077 && cat >"$tmp")`,
     '',
@@ -131,7 +133,7 @@ async function remoteState(
   signal: AbortSignal | undefined,
 ): Promise<{ sha256: string; mode: number } | undefined> {
   const result = await conn.execOrThrow(
-    sh`f=${path}` + '\nif [ -f "$f" ]; then sha256sum <"$f"; stat -c %a -- "$f"; fi',
+    `${SHA256_FUNCTION}\n` + sh`f=${path}` + '\nif [ -f "$f" ]; then kf_sha256 <"$f"; stat -c %a -- "$f"; fi',
     { sudo: true, ...(signal ? { signal } : {}) },
   );
   const [hashLine, modeLine] = result.stdout.trim().split('\n').slice(-2);
@@ -211,8 +213,9 @@ async function finalize(
 
 function finalizeScript(temp: string, dest: string, sha256: string, mode: number): string {
   return [
-    sh`actual=$(sha256sum <${temp})`,
-    sh`if [ "$actual" != ${`${sha256.toLowerCase()}  -`} ]; then echo "sha256 \${actual%% *}" >&2; exit ${EXIT_HASH_MISMATCH}; fi`,
+    SHA256_FUNCTION,
+    sh`actual=$(kf_sha256 <${temp})`,
+    sh`if [ "$actual" != ${sha256.toLowerCase()} ]; then echo "sha256 $actual" >&2; exit ${EXIT_HASH_MISMATCH}; fi`,
     sh`chmod ${octal(mode)} ${temp}`,
     sh`mv -f -- ${temp} ${dest}`,
     '',

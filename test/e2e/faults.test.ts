@@ -320,7 +320,7 @@ describe.skipIf(unavailable)('failed hosts: keep going, remember, rerun the fail
       expect(await h.sh("find /var/lib/kubeforge /etc /usr/local -name '*.kubeforge-*' 2>/dev/null")).toBe('');
       expect(await partialBundles(h)).toEqual([]);
       // Nothing kubeforge started is still running on the host.
-      expect(await h.sh("ps -eo args | grep -E 'sftp-server|sha256sum|kubeforge' | grep -v grep || true")).toBe('');
+      expect(await h.sh("ps -eo args | grep -E 'sftp-server|sha256sum|openssl|kubeforge' | grep -v grep || true")).toBe('');
     }
 
     for (const h of [cp, w1, w2]) await healLink(h);
