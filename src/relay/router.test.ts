@@ -187,4 +187,48 @@ describe('BundleRouter', () => {
     // One laptop copy for the seed, one for the host whose relay failed; nothing else.
     expect(results.filter((r) => r.status === 'uploaded')).toHaveLength(2);
   });
+  it('peers stream the seed copy on while the laptop still sends it; a failed seed stops them', async () => {
+    for (const seedFails of [false, true]) {
+      const fake = fakeRoutes();
+      const events: string[] = [];
+      let seeds = 0;
+      fake.routes.upload = async (host, _b, signal, _p, onStaging) => {
+        const first = seeds++ === 0;
+        onStaging?.(`/staging/${host}`);
+        await new Promise((r) => setTimeout(r, 40));
+        if (signal.aborted) throw new Error('stopped');
+        if (first && seedFails) {
+          events.push(`seed failed ${host}`);
+          throw new Error('uplink lost');
+        }
+        events.push(`uploaded ${host}`);
+        fake.holding.add(host);
+        return 'uploaded';
+      };
+      fake.routes.relay = async (from, to, _b, signal, _p, stream) => {
+        events.push(`start ${from}>${to}${stream.from ? ` streaming ${stream.from}` : ''}`);
+        stream.onStaging(`/staging/${to}`);
+        await new Promise((r) => setTimeout(r, 10));
+        // Waits for its source's copy, as tail -f does, and fails with it.
+        while (!fake.holding.has(from)) {
+          if (signal.aborted) throw new Error('stopped');
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        fake.holding.add(to);
+      };
+      const router = new BundleRouter(fake.routes, hosts(4), options);
+      const results = await Promise.allSettled(hosts(4).map((h) => router.send(h, bundle, new AbortController().signal, noop)));
+      const seed = events.findIndex((e) => e.startsWith('uploaded') || e.startsWith('seed failed'));
+      // Relays out of the seed started before its upload ended, reading its staging file.
+      expect(events.slice(0, seed).some((e) => /^start h1>h\d streaming \/staging\/h1$/.test(e))).toBe(true);
+      if (!seedFails) {
+        expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+        expect(router.counts.uploads).toBe(1);
+      } else {
+        // The seed's own host fails; the hosts that streamed from it are requeued and served.
+        expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+        expect(fake.holding.size).toBe(3);
+      }
+    }
+  });
 });

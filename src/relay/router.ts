@@ -16,8 +16,17 @@ export interface Routes {
   has(host: string, b: PlannedBundle, signal: AbortSignal): Promise<boolean>;
   /** The host holds a complete copy it could pass on (cheap: present, right size). */
   holds(host: string, b: PlannedBundle, signal: AbortSignal): Promise<boolean>;
-  /** From the laptop (its upload slots bound how many at once). */
-  upload(host: string, b: PlannedBundle, signal: AbortSignal, onProgress: (sent: number, total: number) => void): Promise<'uploaded' | 'unchanged'>;
+  /**
+   * From the laptop (its upload slots bound how many at once). onStaging, when given, learns
+   * where the copy grows in order while it arrives, so peers can stream it on.
+   */
+  upload(
+    host: string,
+    b: PlannedBundle,
+    signal: AbortSignal,
+    onProgress: (sent: number, total: number) => void,
+    onStaging?: (remotePath: string) => void,
+  ): Promise<'uploaded' | 'unchanged'>;
   /** From a peer; throws when the copy did not arrive. */
   relay(from: string, to: string, b: PlannedBundle, signal: AbortSignal, onProgress: (sent: number, total: number) => void, stream: StreamHooks): Promise<void>;
   /** Whether a host can take part at all (an address a peer's key can be bound to; a pinned host key). */
@@ -26,9 +35,10 @@ export interface Routes {
 }
 
 /**
- * Cut-through: a host still receiving a relayed bundle passes the bytes on as they arrive (the
- * relay's writer appends in order), so the tree's rounds overlap instead of waiting for each
- * other.
+ * Cut-through: a host still receiving a bundle passes the bytes on as they arrive (the relay's
+ * writer appends in order, and so do the laptop's SFTP writes), so the tree's rounds overlap
+ * instead of waiting for each other, and the seed passes its copy on while the laptop's uplink
+ * is still sending it.
  */
 export interface StreamHooks {
   /** The sender's file is still arriving there (read it as it grows); undefined: it is complete. */
@@ -229,9 +239,7 @@ export class BundleRouter {
       for (const c of state.downstream.get(host) ?? []) c.abort(new UpstreamFailed(host));
     };
     if (!source) {
-      // Not streamed on while it arrives: SFTP writes its chunks out of order, so the file
-      // does not grow in order until the upload is complete.
-      void this.fromLaptop(host, b, signal, callbacks).then(
+      void this.fromLaptop(host, b, signal, callbacks, onStaging).then(
         (sent) => {
           done();
           this.addHolder(state, host);
@@ -285,9 +293,9 @@ export class BundleRouter {
       );
   }
 
-  private async fromLaptop(host: string, b: PlannedBundle, signal: AbortSignal, callbacks: SendCallbacks): Promise<BundleSent> {
+  private async fromLaptop(host: string, b: PlannedBundle, signal: AbortSignal, callbacks: SendCallbacks, onStaging?: (remotePath: string) => void): Promise<BundleSent> {
     callbacks.onActivity?.(`sending ${b.bundle.name} from the laptop`);
-    const status = await this.routes.upload(host, b, signal, (n, total) => callbacks.onProgress(n, total));
+    const status = await this.routes.upload(host, b, signal, (n, total) => callbacks.onProgress(n, total), onStaging);
     if (status === 'uploaded') this.counts.uploads++;
     return { status };
   }

@@ -25,8 +25,10 @@ export function sshRoutes(peers: ReadonlyMap<string, RelayPeer>, runId: string, 
       const r = await peer(host).remote.exec('stat -c %s "$KF_FILE" 2>/dev/null || true', { env: file(b), signal });
       return r.code === 0 && r.stdout.trim().split('\n').pop() === String(b.bundle.size);
     },
-    upload: (host, b, signal, onProgress) =>
-      laptopSlot(() => peer(host).remote.upload(b.bundle.path, b.remotePath, { sha256: b.bundle.sha256, size: b.bundle.size, mode: 0o644, signal, onProgress })),
+    upload: (host, b, signal, onProgress, onStaging) =>
+      laptopSlot(() =>
+        peer(host).remote.upload(b.bundle.path, b.remotePath, { sha256: b.bundle.sha256, size: b.bundle.size, mode: 0o644, signal, onProgress, ...(onStaging ? { onStaging } : {}) }),
+      ),
     relay: (from, to, b, signal, onProgress, stream) => relayBundle(peer(from), peer(to), b, runId, signal, onProgress, stream),
     canSend: (host) => canSend(peer(host)),
     canReceive: (host) => canReceive(peer(host)),

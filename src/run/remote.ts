@@ -21,6 +21,8 @@ export interface UploadOptions {
   size: number;
   mode?: number;
   onProgress?: (sent: number, total: number) => void;
+  /** Called once the copy is growing, in order, at this path on the host (before it is verified). */
+  onStaging?: (remotePath: string) => void;
   signal?: AbortSignal;
 }
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile as writeLocal } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -56,6 +57,29 @@ describeWithSshd('upload and writeFile as root (real sshd)', () => {
   afterAll(async () => {
     conn?.close();
     await sshd?.stop();
+  });
+
+  it('grows the staged copy in file order while it arrives (a peer streams it on), and says where', async () => {
+    const dest = join(sshd.dir, 'work', 'opt', 'in-order', 'bundle.tar.gz');
+    const content = await readFile(big.path);
+    let staging: string | undefined;
+    let checks = 0;
+    const mismatches: string[] = [];
+    await upload(conn, big.path, dest, {
+      sha256: big.sha256,
+      size: big.size,
+      onStaging: (path) => (staging = path),
+      onProgress: () => {
+        // What a reader sees now is a prefix of the file: no hole a later write filled first.
+        if (!staging || checks++ % 20 !== 0) return;
+        const seen = readFileSync(staging);
+        if (!seen.equals(content.subarray(0, seen.length))) mismatches.push(`at ${seen.length} bytes`);
+      },
+    });
+    expect(staging).toMatch(/\/in-order\/\.bundle\.tar\.gz\.kubeforge-/);
+    expect(checks).toBeGreaterThan(100);
+    expect(mismatches).toEqual([]);
+    expect(await sha256Of(dest)).toBe(big.sha256);
   });
 
   it('streams a 20 MB file into a new directory, reporting progress, then skips it when unchanged', async () => {

@@ -4,6 +4,7 @@
 // removed, best effort, and the error is rethrown.
 
 import { randomBytes, createHash } from 'node:crypto';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { Connection } from './connection.js';
@@ -18,6 +19,8 @@ export interface UploadOptions {
   /** Permission bits of the final file; default 0644. */
   mode?: number;
   onProgress?(sent: number, total: number): void;
+  /** Called once the copy is growing, in order, at this path on the host (before it is verified). */
+  onStaging?(remotePath: string): void;
   signal?: AbortSignal;
 }
 
@@ -27,9 +30,14 @@ export interface WriteFileOptions {
 }
 
 const DEFAULT_MODE = 0o644;
-/** 64 requests of 32 KiB in flight: ~2 MiB buffered, enough to fill a fast link. */
+/** 64 requests of 31 KiB in flight: ~2 MiB buffered, enough to fill a fast link. */
 const SFTP_CONCURRENCY = 64;
-const SFTP_CHUNK_SIZE = 32 * 1024;
+/**
+ * Below ssh2's smallest write size (34000 bytes less 2 KiB of overhead for servers other than
+ * OpenSSH): a larger chunk is split, and its tail sent only after the head is acknowledged,
+ * behind later chunks, which would leave a hole in a file that a peer streams on.
+ */
+const SFTP_CHUNK_SIZE = 31 * 1024;
 /** How long to wait for the server to close an aborted SFTP session before cleaning up anyway. */
 const SFTP_CLOSE_WAIT_MS = 5000;
 /** finalize scripts exit with this when the temporary file's hash is wrong. */
@@ -142,7 +150,13 @@ async function remoteState(
   return { sha256: sha256.toLowerCase(), mode: parseInt(modeLine, 8) };
 }
 
-/** fastPut streams the file with many requests in flight; abort ends the SFTP session. */
+/**
+ * Streams the file with many write requests in flight, issued in file order: OpenSSH's
+ * sftp-server handles them one after another, so the remote file grows in order and a peer can
+ * pass it on while it arrives (relay cut-through). ssh2's fastPut issues each write when its
+ * local read completes, which can be out of order and leave a short-lived hole. Abort ends the
+ * SFTP session.
+ */
 function putFile(
   sftp: SFTPWrapper,
   localPath: string,
@@ -155,42 +169,74 @@ function putFile(
     if (signal?.aborted) return reject(abortError());
     let aborted = false;
     let settled = false;
+    let input: ReadStream | undefined;
+    const fail = (err: Error) => {
+      if (aborted || settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      input?.destroy();
+      reject(err);
+    };
     const closed = new Promise<void>((done) => sftp.once('close', () => done()));
-    // A connection that dies mid-transfer closes the SFTP channel without fastPut ever calling
+    // A connection that dies mid-transfer closes the SFTP channel without a write ever calling
     // back: without this the upload would wait forever.
-    void closed.then(() => {
-      if (!settled && !aborted) {
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        reject(new UploadError(`the SSH connection was lost during the upload of ${remotePath}`));
-      }
-    });
+    void closed.then(() => fail(new UploadError(`the SSH connection was lost during the upload of ${remotePath}`)));
     const onAbort = () => {
+      if (settled) return;
       aborted = true;
+      input?.destroy();
       sftp.end();
       // Reject only once the server closed the session, so no late write lands after the cleanup.
       const gaveUp = new Promise<void>((done) => setTimeout(done, SFTP_CLOSE_WAIT_MS).unref());
       void Promise.race([closed, gaveUp]).then(() => reject(abortError()));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    sftp.fastPut(
-      localPath,
-      remotePath,
-      {
-        concurrency: SFTP_CONCURRENCY,
-        chunkSize: SFTP_CHUNK_SIZE,
-        // Private until finalize sets the real mode.
-        mode: 0o600,
-        ...(onProgress ? { step: (sent: number, _chunk: number, total: number) => onProgress(sent, total) } : {}),
-      },
-      (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (aborted || settled) return;
-        settled = true;
-        if (err) reject(err);
-        else resolve();
-      },
-    );
+
+    // Private until finalize sets the real mode.
+    sftp.open(remotePath, 'w', { mode: 0o600 }, (openErr, handle) => {
+      if (openErr) return fail(openErr);
+      if (aborted || settled) return;
+      options.onStaging?.(remotePath);
+      const stream = createReadStream(localPath, { highWaterMark: SFTP_CHUNK_SIZE });
+      input = stream;
+      let offset = 0;
+      let sent = 0;
+      let inFlight = 0;
+      let ended = false;
+      const finish = () => {
+        sftp.close(handle, (closeErr) => {
+          if (closeErr) return fail(closeErr);
+          if (aborted || settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      };
+      stream.on('error', fail);
+      stream.on('end', () => {
+        ended = true;
+        if (inFlight === 0) finish();
+      });
+      stream.on('data', (chunk) => {
+        const bytes = chunk as Buffer;
+        const at = offset;
+        offset += bytes.length;
+        inFlight++;
+        if (inFlight >= SFTP_CONCURRENCY) stream.pause();
+        sftp.write(handle, bytes, 0, bytes.length, at, (writeErr) => {
+          inFlight--;
+          if (writeErr) return fail(writeErr);
+          if (aborted || settled) return;
+          sent += bytes.length;
+          onProgress?.(sent, options.size);
+          if (ended) {
+            if (inFlight === 0) finish();
+          } else if (stream.isPaused() && inFlight < SFTP_CONCURRENCY) {
+            stream.resume();
+          }
+        });
+      });
+    });
   });
 }
 
