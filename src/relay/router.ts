@@ -8,6 +8,7 @@
 //
 // Pure scheduling: the routes (probe, check, upload, relay) are given, so this is tested with
 // in-memory routes and used with the SSH ones (transfer.ts).
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import type { PlannedBundle } from '../playbook/plan.js';
 import type { BundleSent } from '../playbook/run-steps.js';
 
@@ -165,6 +166,9 @@ export class BundleRouter {
 
   private async probe(state: BundleState, b: PlannedBundle, asker: string, signal: AbortSignal): Promise<void> {
     const others = this.peers.filter((p) => p !== asker && this.routes.canSend(p));
+    // One command per peer under the asker's signal: a fan-out, not a leak of abort listeners
+    // (Node would warn on the user's terminal past 10).
+    setMaxListeners(Math.max(defaultMaxListeners, others.length + 10), signal);
     await Promise.all(
       others.map(async (peer) => {
         if (await this.routes.holds(peer, b, signal).catch(() => false)) this.addHolder(state, peer);
