@@ -171,8 +171,11 @@ done
 # (1.66 against 0.49 CPU-s for 20 connections here), paid once per relayed copy on hosts that are
 # busy unpacking; curve25519 is what the laptop's own connections to these hosts use, so the
 # bundle is no less protected between hosts than on its way from the laptop.
+# Niced: on a host that is still receiving its own copy (the seed, from the laptop's uplink),
+# passing it on must not slow down its arrival; everything downstream waits for that.
+if command -v nice >/dev/null 2>&1; then kf_nice='nice -n 10'; else kf_nice=; fi
 send() {
-  ssh -F /dev/null -T -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \\
+  $kf_nice ssh -F /dev/null -T -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \\
     -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$kh" -o GlobalKnownHostsFile=/dev/null \\
     -o HostKeyAlias=kubeforge-peer -o HostKeyAlgorithms="$KF_ALGORITHMS" -o ClearAllForwardings=yes \\
     -o Ciphers=aes128-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-ctr \\
@@ -186,8 +189,8 @@ else
   # tail follows the file by descriptor (a rename into place does not stop it) and ends with
   # this shell; head stops at the bundle's size.
   mkfifo -m 600 "$fifo"
-  tail -c +1 -f -s 0.1 --pid=$$ -- "$src" >"$fifo" 2>/dev/null &
-  head -c "$KF_SIZE" <"$fifo" | send &
+  $kf_nice tail -c +1 -f -s 0.1 --pid=$$ -- "$src" >"$fifo" 2>/dev/null &
+  $kf_nice head -c "$KF_SIZE" <"$fifo" | send &
 fi
 echo $! >"$pid"
 rc=0
