@@ -4,9 +4,9 @@
 // its sha256 matches, as a direct upload's is.
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import ssh2 from 'ssh2';
 import type { Host } from '../model.js';
 import type { PlannedBundle } from '../playbook/plan.js';
+import { generateRelayKeyPair } from './keys.js';
 import type { StreamHooks } from './router.js';
 import { tailLines, type Remote } from '../run/remote.js';
 import {
@@ -75,7 +75,7 @@ export async function relayBundle(
   const transferId = randomBytes(6).toString('hex');
   const paths = transferPaths({ runId, transferId, dest: b.remotePath, targetLoginIsRoot: target.remote.loginIsRoot !== false });
   const user = target.host.ssh.user;
-  const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: paths.mark });
+  const keys = generateRelayKeyPair(paths.mark);
 
   const authorized = await target.remote.exec(authorizeScript, {
     env: authorizeEnv({ user, options: authorizedOptions(sourceAddresses(source.host), paths.staged), publicKey: keys.public, ...(paths.stageDir ? { stageDir: paths.stageDir } : {}) }),
@@ -137,7 +137,7 @@ export async function relayBundle(
       clearInterval(poller);
     }
     if (sent.code !== 0) {
-      throw new RelayError(`${source.host.name} → ${target.host.name}: ${tailLines(sent.stderr).split('\n').at(-1) || `exit ${sent.code}`}`, sent.code === 127 || sent.code === EXIT_NO_SOURCE);
+      throw new RelayError(`${source.host.name} → ${target.host.name}: ${tailLines(sent.stderr.replace(/\r/g, '')).split('\n').at(-1) || `exit ${sent.code}`}`, sent.code === 127 || sent.code === EXIT_NO_SOURCE);
     }
     onProgress(b.bundle.size, b.bundle.size);
     delivered = true;
