@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { PackageFamily } from '../playbook/os-packages.js';
 import type { PlanFacts } from '../playbook/plan.js';
 import type { ExecResult, Remote } from './remote.js';
+import { CONTAINERD_RESTART_MARKER } from '../cluster/containerd-roll.js';
 import { ConnectError, SudoError } from '../ssh/errors.js';
 import { rootAccessError, rootAccessFrom, type RootAccessProblem } from './root-access.js';
 
@@ -59,6 +60,8 @@ export interface HostFacts {
   etcdDataPresent: boolean;
   /** Swap devices in use. */
   swapDevices: number;
+  /** A containerd restart was left to the rolling phase (by this run's steps or an earlier run's). */
+  containerdRestartPending: boolean;
   /** Read on control planes only with kubernetes.controlPlaneVip (the VIP preflight's facts). */
   vip?: VipFacts;
 }
@@ -159,6 +162,7 @@ if [ -f /etc/kubernetes/kubelet.conf ]; then
   echo "member_of=$kf_server"
 fi
 if [ -d /var/lib/etcd ] && [ -n "$(ls -A /var/lib/etcd 2>/dev/null)" ]; then echo "etcd_data=1"; fi
+if [ -f ${CONTAINERD_RESTART_MARKER} ]; then echo "containerd_restart=1"; fi
 kf_swaps=0
 if [ -r /proc/swaps ]; then
   while read -r _; do kf_swaps=$((kf_swaps + 1)); done </proc/swaps
@@ -328,6 +332,7 @@ export function parseFacts(text: string): HostFacts {
     ...(memberOf ? { memberOf } : {}),
     etcdDataPresent: get('etcd_data') === '1',
     swapDevices: Number(get('swap')) || 0,
+    containerdRestartPending: get('containerd_restart') === '1',
     ...(vip ? { vip } : {}),
   };
 }

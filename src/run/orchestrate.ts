@@ -443,6 +443,9 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       return { hosts: orderAsInventory(cluster, [...done, ...stopped]), refused };
     }
     for (const r of reached) if (r.facts.memberOf !== undefined) rolling.add(r.plan.host.name);
+    // Whose facts showed a containerd restart waiting: on the others, only a step of this run
+    // that acted can have left one.
+    const restartPendingAtFacts = new Set(reached.filter((r) => r.facts.containerdRestartPending).map((r) => r.plan.host.name));
     const peers = new Map(reached.map((r) => [r.plan.host.name, { host: r.plan.host, remote: r.remote }]));
     router = new BundleRouter(sshRoutes(peers, relayRunId, uploadLimit), [...peers.keys()], {
       enabled: opts.relay ?? cluster.relay.enabled,
@@ -485,7 +488,10 @@ export async function up(cluster: Cluster, plans: HostPlan[], connect: Connector
       const pending = new Set<string>();
       await Promise.all(
         endLater.map(async (r) => {
-          if (r.status === 'ok' && (await containerdRestartPending(remotes.get(r.host)!, signal).catch(() => false))) pending.add(r.host);
+          if (r.status !== 'ok') return;
+          const untouched = r.steps.every((s) => s.status === 'unchanged' || s.status === 'verified');
+          if (untouched && !restartPendingAtFacts.has(r.host)) return;
+          if (await containerdRestartPending(remotes.get(r.host)!, signal).catch(() => false)) pending.add(r.host);
         }),
       );
       const groups = containerdRollGroups(cluster, pending, maxUnavailable);
