@@ -7,7 +7,7 @@
 //                 containerd playbook does the stage, the others are verifyOnly stubs) against a
 //                 stub cluster (kubeadm's files in place, so the cluster phase has nothing to do).
 //                 kubeforge runs with its own defaults (--concurrency 64, --upload-concurrency 8),
-//                 as a user gets it. Each run must exit 0.
+//                 started through its own #! line, as a user's `kubeforge` is. Each run must exit 0.
 //   parallel-ssh  parallel-scp of the bundle, then parallel-ssh of a script that untars it, writes
 //                 both files and runs ctr; -p N, -t 0, host keys checked. It resends on every run.
 //   Ansible       ansible-core: copy, unarchive (remote_src, creates: /usr/local/bin/ctr), copy
@@ -438,7 +438,7 @@ interface Runner {
 }
 
 function kubeforge(stage: Stage, extra: string[] = []): Promise<Spawned> {
-  return spawnTimed(process.execPath, [CLI, 'up', '-i', stage.inventory, '--playbooks', stage.playbooks, '--no-progress', ...extra], { cwd: stage.dir });
+  return spawnTimed(CLI, ['up', '-i', stage.inventory, '--playbooks', stage.playbooks, '--no-progress', ...extra], { cwd: stage.dir });
 }
 
 /** parallel-scp the tarball, then parallel-ssh the rest: one wall time for both. */
@@ -603,7 +603,7 @@ async function coldAndRerun(stage: Stage, runner: Runner, opts: Options, figures
  * has converged; one unmeasured run first makes sure there is nothing left to do.
  */
 async function firstOutput(stage: Stage, opts: Options, figures: Figures): Promise<void> {
-  const up = () => spawnTimed(process.execPath, [CLI, 'up', '-i', stage.inventory, '--playbooks', stage.playbooks], { cwd: stage.dir });
+  const up = () => spawnTimed(CLI, ['up', '-i', stage.inventory, '--playbooks', stage.playbooks], { cwd: stage.dir });
   mustSucceed('kubeforge up (converging before the first-output runs)', await up());
   for (let i = 0; i < opts.firstOutputRuns; i++) {
     const r = await up();
@@ -674,7 +674,7 @@ async function scale(hosts: Hosts, runner: Runner, opts: Options, figures: Figur
 }
 
 async function relayAvailable(): Promise<boolean> {
-  const help = await run(process.execPath, [CLI, 'up', '--help']);
+  const help = await run(CLI, ['up', '--help']);
   return /--relay\b/.test(help.stdout);
 }
 
