@@ -187,6 +187,7 @@ describe('BundleRouter', () => {
     // One laptop copy for the seed, one for the host whose relay failed; nothing else.
     expect(results.filter((r) => r.status === 'uploaded')).toHaveLength(2);
   });
+
   it('peers stream the seed copy on while the laptop still sends it; a failed seed stops them', async () => {
     for (const seedFails of [false, true]) {
       const fake = fakeRoutes();
