@@ -154,14 +154,16 @@ trap 'rm -f "$key" "$kh" "$pid" "$fifo"' EXIT
 cat >"$key"
 printf '%s\\n' "$KF_KNOWN_HOSTS" >"$kh"
 command -v ssh >/dev/null || { echo "no OpenSSH client (ssh) on this host" >&2; exit 127; }
-# The complete copy, or (cut-through) the one still arriving, once its first bytes are there.
+# The complete copy, or (cut-through) the one still arriving, opened at once (fd 9): a small
+# copy can be complete and renamed into place between seeing its name and opening it, and tail
+# on a vanished name would send nothing. \`command exec\` fails without ending the script.
 # Sends often start before their source's copy does and wait a second or two: the tests are
 # shell builtins (stat only once the complete copy's name exists), and after 2 s the polling
 # slows down, so that fifty waiting sends fork little on hosts busy unpacking. At most ~30 s.
 src=; n=0
 while [ -z "$src" ]; do
   if [ -e "$KF_SRC" ] && [ "$(stat -c %s "$KF_SRC" 2>/dev/null)" = "$KF_SIZE" ]; then src=$KF_SRC
-  elif [ -n "$KF_STREAM_FROM" ] && [ -e "$KF_STREAM_FROM" ]; then src=$KF_STREAM_FROM
+  elif [ -n "$KF_STREAM_FROM" ] && { command exec 9<"$KF_STREAM_FROM"; } 2>/dev/null; then src=$KF_STREAM_FROM
   else
     n=$((n + 1)); [ "$n" -le 132 ] || { echo "no copy of $KF_SRC here" >&2; exit ${EXIT_NO_SOURCE}; }
     if [ "$n" -le 20 ]; then sleep 0.1; else sleep 0.25; fi
@@ -186,10 +188,11 @@ send() {
 if [ "$src" = "$KF_SRC" ]; then
   send <"$src" &
 else
-  # tail follows the file by descriptor (a rename into place does not stop it) and ends with
-  # this shell; head stops at the bundle's size.
+  # tail follows the open file (a rename into place does not stop it) and ends with this
+  # shell; head stops at the bundle's size.
   mkfifo -m 600 "$fifo"
-  $kf_nice tail -c +1 -f -s 0.1 --pid=$$ -- "$src" >"$fifo" 2>/dev/null &
+  $kf_nice tail -c +1 -f -s 0.1 --pid=$$ <&9 >"$fifo" 2>/dev/null &
+  exec 9<&-
   $kf_nice head -c "$KF_SIZE" <"$fifo" | send &
 fi
 echo $! >"$pid"
