@@ -18,7 +18,7 @@ interface Fake {
   failing: Set<string>;
 }
 
-function fakeRoutes(initial: string[] = [], opts: { cannotSend?: string[]; delayMs?: number } = {}): Fake {
+function fakeRoutes(initial: string[] = [], opts: { cannotSend?: string[]; delayMs?: number; addresses?: Record<string, string> } = {}): Fake {
   const holding = new Set(initial);
   const log: string[] = [];
   const failing = new Set<string>();
@@ -44,6 +44,7 @@ function fakeRoutes(initial: string[] = [], opts: { cannotSend?: string[]; delay
     },
     canSend: (host) => !(opts.cannotSend ?? []).includes(host),
     canReceive: () => true,
+    address: (host) => opts.addresses?.[host],
   };
   return { routes, holding, log, failing };
 }
@@ -232,4 +233,49 @@ describe('BundleRouter', () => {
       }
     }
   });
+
+  it('learns from the first relay with no route which hosts are apart: one laptop copy per network', async () => {
+    // Three /26 networks of one /24 with no route between them (as three bridges are).
+    const nets = { a: 0, b: 64, c: 128 } as const;
+    const names: string[] = [];
+    const addresses: Record<string, string> = {};
+    for (let i = 1; i <= 8; i++) {
+      for (const [net, base] of Object.entries(nets)) {
+        names.push(`${net}${i}`);
+        addresses[`${net}${i}`] = `10.77.0.${base + 1 + i}`;
+      }
+    }
+    const fake = fakeRoutes([], { addresses });
+    fake.routes.relay = async (from, to) => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (from[0] !== to[0]) {
+        fake.log.push(`UNREACHABLE ${from}>${to}`);
+        throw Object.assign(new Error(`ssh: connect to host ${addresses[to]} port 22: Network is unreachable`), { networkUnreachable: true });
+      }
+      fake.log.push(`${from}>${to}`);
+      fake.holding.add(to);
+    };
+    const router = new BundleRouter(fake.routes, names, options);
+    const results = await sendAll(router, names);
+    expect(fake.holding.size).toBe(24);
+    // a1 seeds and tries b1 and c1 (its fanout); both find no route: from then on every pair
+    // across networks is presumed apart, and one host of each other network gets its copy
+    // from the laptop and passes it on inside.
+    const laptop = fake.log.filter((l) => l.startsWith('laptop>'));
+    expect(laptop.map((l) => l[7])).toEqual(['a', 'b', 'c']);
+    expect(fake.log.filter((l) => l.startsWith('UNREACHABLE'))).toEqual(['UNREACHABLE a1>b1', 'UNREACHABLE a1>c1']);
+    expect(router.counts).toEqual({ uploads: 3, relays: 21, relayFailures: 2 });
+    expect(results[names.indexOf('b1')]).toEqual({ status: 'relayed', from: expect.stringMatching(/^b/), relayFailed: 'from a1: ssh: connect to host 10.77.0.66 port 22: Network is unreachable' });
+  });
+
+  it('a relay that fails otherwise teaches nothing about the network: only its target goes to the laptop', async () => {
+    const addresses = { h1: '10.0.0.2', h2: '10.0.1.2', h3: '10.0.2.2', h4: '10.0.3.2' };
+    const fake = fakeRoutes(['h1'], { addresses });
+    fake.failing.add('h1>h2');
+    const router = new BundleRouter(fake.routes, hosts(4), { ...options, fanout: 1 });
+    await sendAll(router, ['h2', 'h3', 'h4']);
+    expect(fake.log.filter((l) => l.startsWith('laptop>'))).toEqual(['laptop>h2']);
+    expect(router.counts.relays).toBe(2);
+  });
 });
+

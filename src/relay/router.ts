@@ -6,9 +6,15 @@
 // direct upload would have finished. Hosts that already hold a copy from an earlier run (found
 // by a cheap probe when a bundle is first needed) seed the others too.
 //
+// Hosts on networks that cannot reach each other (two subnets without a route between them) are
+// learnt from the first relay whose source has no route to its target: from then on, pairs whose
+// addresses share no more leading bits than that pair are presumed apart, so each network gets one copy from the
+// laptop and fans it out inside, instead of every host trying a far peer and falling back.
+//
 // Pure scheduling: the routes (probe, check, upload, relay) are given, so this is tested with
 // in-memory routes and used with the SSH ones (transfer.ts).
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
+import { commonPrefixBits } from './address-prefix.js';
 import type { PlannedBundle } from '../playbook/plan.js';
 import type { BundleSent } from '../playbook/run-steps.js';
 
@@ -33,6 +39,17 @@ export interface Routes {
   /** Whether a host can take part at all (an address a peer's key can be bound to; a pinned host key). */
   canSend(host: string): boolean;
   canReceive(host: string): boolean;
+  /** The IP address peers connect to this host at; undefined when it is a name. */
+  address(host: string): string | undefined;
+}
+
+/**
+ * Set on a relay's error when the source has no route to the target's network at all
+ * (ENETUNREACH): the two hosts' networks are the cause, not either host. A host that does not
+ * answer or a firewall that refuses ("no route to host", a timeout) is about that host alone.
+ */
+export interface NetworkUnreachable {
+  readonly networkUnreachable?: boolean;
 }
 
 /**
@@ -87,6 +104,8 @@ interface BundleState {
   downstream: Map<string, Set<AbortController>>;
   serving: Map<string, number>;
   inFlight: number;
+  /** Hosts whose copy is on its way (from the laptop or a peer), not yet streaming. */
+  incoming: Set<string>;
   queue: Waiter[];
   probed?: Promise<void>;
   pumpScheduled?: boolean;
@@ -102,6 +121,11 @@ export class BundleRouter {
   readonly touched = new Set<string>();
   /** What each route carried: for the summary and the benchmark. */
   readonly counts = { uploads: 0, relays: 0, relayFailures: 0 };
+  /**
+   * The most leading address bits a pair of hosts shared that could not connect: pairs sharing
+   * no more than this are presumed apart (-1: every pair is presumed near).
+   */
+  private farBits = -1;
 
   constructor(
     private readonly routes: Routes,
@@ -151,10 +175,18 @@ export class BundleRouter {
   private stateOf(b: PlannedBundle): BundleState {
     let state = this.bundles.get(b.bundle.sha256);
     if (!state) {
-      state = { holders: [], streaming: new Map(), downstream: new Map(), serving: new Map(), inFlight: 0, queue: [] };
+      state = { holders: [], streaming: new Map(), downstream: new Map(), serving: new Map(), inFlight: 0, incoming: new Set(), queue: [] };
       this.bundles.set(b.bundle.sha256, state);
     }
     return state;
+  }
+
+  /** Whether a and b are presumed to reach each other (hosts known by name always are). */
+  private near(a: string, b: string): boolean {
+    const x = this.routes.address(a);
+    const y = this.routes.address(b);
+    const bits = x !== undefined && y !== undefined ? commonPrefixBits(x, y) : undefined;
+    return bits === undefined || bits > this.farBits;
   }
 
   private addHolder(state: BundleState, host: string): void {
@@ -196,7 +228,8 @@ export class BundleRouter {
         this.start(state, waiter, undefined);
         continue;
       }
-      const eligible = (h: string) => h !== waiter.host && this.routes.canSend(h) && (this.failures.get(h) ?? 0) < this.opts.maxSourceFailures;
+      const eligible = (h: string) =>
+        h !== waiter.host && this.routes.canSend(h) && (this.failures.get(h) ?? 0) < this.opts.maxSourceFailures && this.near(h, waiter.host);
       const free = (h: string) => eligible(h) && (state.serving.get(h) ?? 0) < this.opts.fanout;
       // Complete copies first; then copies still arriving, streamed on as they come.
       const source = state.holders.find(free) ?? [...state.streaming.keys()].find(free);
@@ -205,10 +238,17 @@ export class BundleRouter {
         continue;
       }
       const usable = state.holders.some(eligible) || [...state.streaming.keys()].some(eligible);
+      if (!usable && state.inFlight > 0) {
+        // Copies are on their way, but none to this host's network (as far as the relays that
+        // could not connect tell): it gets its network's copy from the laptop, now.
+        const coming = [...state.incoming].some((h) => h !== waiter.host && this.routes.canSend(h) && this.near(h, waiter.host));
+        if (!coming) this.start(state, waiter, undefined);
+        continue;
+      }
       // Nothing holds a copy and nothing is on its way: this host is the seed. The hosts that
       // ask for a bundle do so within moments of each other: wait that moment, so the seed is
       // the most urgent of them (the init host), not the quickest to ask.
-      if (!usable && state.inFlight === 0) {
+      if (!usable) {
         const since = Date.now() - (state.firstAsked ??= Date.now());
         if (since >= this.opts.seedGatherMs) {
           this.start(state, waiter, undefined);
@@ -226,14 +266,17 @@ export class BundleRouter {
   private start(state: BundleState, waiter: Waiter, source: string | undefined): void {
     state.queue.splice(state.queue.indexOf(waiter), 1);
     state.inFlight++;
+    state.incoming.add(waiter.host);
     if (source) state.serving.set(source, (state.serving.get(source) ?? 0) + 1);
     const { host, b, signal, callbacks } = waiter;
     this.touched.add(host);
     const done = () => {
       state.inFlight--;
+      state.incoming.delete(host);
       if (source) state.serving.set(source, (state.serving.get(source) ?? 1) - 1);
     };
     const onStaging = (path: string) => {
+      state.incoming.delete(host);
       state.streaming.set(host, path);
       this.schedulePump(state);
     };
@@ -272,7 +315,7 @@ export class BundleRouter {
           done();
           this.counts.relays++;
           this.addHolder(state, host);
-          waiter.settle({ status: 'relayed', from: source });
+          waiter.settle({ status: 'relayed', from: source, ...(waiter.relayFailed ? { relayFailed: waiter.relayFailed } : {}) });
         },
         (err: Error) => {
           served.delete(stop);
@@ -282,6 +325,13 @@ export class BundleRouter {
             waiter.settle(err);
           } else if (stop.signal.aborted) {
             // The source's own copy failed: not this host's fault nor the source's as a relay.
+            enqueue(state.queue, waiter);
+          } else if ((err as NetworkUnreachable).networkUnreachable && this.learnApart(source, host)) {
+            // The two networks are apart, not either host at fault: the host waits for a copy
+            // inside its own network, or becomes its network's copy from the laptop.
+            this.counts.relayFailures++;
+            waiter.relayFailed = `from ${source}: ${err.message}`;
+            callbacks.onActivity?.(`${source} cannot reach this host; waiting for a copy nearer to it`);
             enqueue(state.queue, waiter);
           } else {
             // The laptop sends this one; the source may be the cause, so it is used less.
@@ -295,6 +345,16 @@ export class BundleRouter {
           this.schedulePump(state);
         },
       );
+  }
+
+  /** Records that a and b could not connect; false when their addresses teach nothing. */
+  private learnApart(a: string, b: string): boolean {
+    const x = this.routes.address(a);
+    const y = this.routes.address(b);
+    const bits = x !== undefined && y !== undefined ? commonPrefixBits(x, y) : undefined;
+    if (bits === undefined) return false;
+    this.farBits = Math.max(this.farBits, bits);
+    return true;
   }
 
   private async fromLaptop(host: string, b: PlannedBundle, signal: AbortSignal, callbacks: SendCallbacks, onStaging?: (remotePath: string) => void): Promise<BundleSent> {

@@ -1,5 +1,6 @@
 // The router's routes over the run's SSH connections: a check on the host, an upload from the
 // laptop through its bounded slots, a relay between two hosts (transfer.ts).
+import { isIP } from 'node:net';
 import type { PlannedBundle } from '../playbook/plan.js';
 import type { Remote } from '../run/remote.js';
 import type { Routes } from './router.js';
@@ -32,6 +33,12 @@ export function sshRoutes(peers: ReadonlyMap<string, RelayPeer>, runId: string, 
     relay: (from, to, b, signal, onProgress, stream) => relayBundle(peer(from), peer(to), b, runId, signal, onProgress, stream),
     canSend: (host) => canSend(peer(host)),
     canReceive: (host) => canReceive(peer(host)),
+    address: (host) => {
+      // Where a peer's ssh connects to (relayBundle's target address).
+      const h = peer(host).host;
+      const a = h.internalAddress || h.address;
+      return isIP(a) !== 0 ? a : undefined;
+    },
   };
 }
 

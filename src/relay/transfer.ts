@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { Host } from '../model.js';
 import type { PlannedBundle } from '../playbook/plan.js';
 import { generateRelayKeyPair } from './keys.js';
-import type { StreamHooks } from './router.js';
+import type { NetworkUnreachable, StreamHooks } from './router.js';
 import { tailLines, type Remote } from '../run/remote.js';
 import {
   authorizedOptions,
@@ -28,12 +28,14 @@ export interface RelayPeer {
   remote: Remote;
 }
 
-/** A relay that did not deliver: the target then gets its copy from the laptop. */
-export class RelayError extends Error {
+/** A relay that did not deliver: the target then gets its copy from the laptop, or a nearer peer. */
+export class RelayError extends Error implements NetworkUnreachable {
   constructor(
     message: string,
     /** The source, not the target, is the likely cause (no ssh client, no copy, its link). */
     readonly sourceAtFault: boolean,
+    /** The source has no route to the target's network (the router learns which hosts are apart). */
+    readonly networkUnreachable = false,
   ) {
     super(message);
     this.name = 'RelayError';
@@ -63,6 +65,11 @@ export function canReceive(peer: RelayPeer): boolean {
 
 export function canSend(peer: RelayPeer): boolean {
   return sourceAddresses(peer.host).length > 0;
+}
+
+/** OpenSSH's words when connect() failed with ENETUNREACH (strerror, as ssh prints it). */
+export function noRouteToNetwork(exitCode: number, lastLine: string): boolean {
+  return exitCode === 255 && /^ssh: connect to host \S+ port \d+: Network is unreachable$/.test(lastLine.trim());
 }
 
 export async function relayBundle(
@@ -141,7 +148,8 @@ export async function relayBundle(
       clearInterval(poller);
     }
     if (sent.code !== 0) {
-      throw new RelayError(`${source.host.name} → ${target.host.name}: ${tailLines(sent.stderr.replace(/\r/g, '')).split('\n').at(-1) || `exit ${sent.code}`}`, sent.code === 127 || sent.code === EXIT_NO_SOURCE);
+      const why = tailLines(sent.stderr.replace(/\r/g, '')).split('\n').at(-1) || `exit ${sent.code}`;
+      throw new RelayError(`${source.host.name} → ${target.host.name}: ${why}`, sent.code === 127 || sent.code === EXIT_NO_SOURCE, noRouteToNetwork(sent.code, why));
     }
     onProgress(b.bundle.size, b.bundle.size);
     delivered = true;
