@@ -15,11 +15,31 @@ export interface RelayKeyPair {
 
 const KEY_TYPE = 'ssh-ed25519';
 
+// The DER forms of an ed25519 key end with its 32 bytes (RFC 8410): SubjectPublicKeyInfo, and
+// PKCS #8 with the seed as an OCTET STRING inside the privateKey OCTET STRING.
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * Encoded by the key generation itself, never as KeyObjects exported afterwards: Node (20.x)
+ * can deadlock there. Exporting a generated KeyObject holds the key's mutex while it allocates;
+ * a garbage collection then may free the finished key-generation job, whose destructor
+ * (~KeyPairGenConfig, src/crypto/crypto_keygen.h) takes the same mutex, on the same thread.
+ * Seen as a `kubeforge up` at 200 hosts that stopped for good mid-relay (main thread in
+ * pthread_mutex_lock under ~KeyGenJob); the young generation capped in the #! line makes those
+ * collections frequent. keys.test.ts runs thousands under a 1 MiB young generation.
+ */
 export function generateRelayKeyPair(comment: string): RelayKeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
-  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
-  return encodeRelayKeyPair(seed, pub, comment, randomBytes(4));
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519', {
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  return encodeRelayKeyPair(keyBytes(privateKey, PKCS8_PREFIX), keyBytes(publicKey, SPKI_PREFIX), comment, randomBytes(4));
+}
+
+function keyBytes(der: Buffer, prefix: Buffer): Buffer {
+  if (der.length !== prefix.length + 32 || !der.subarray(0, prefix.length).equals(prefix)) throw new Error('unexpected DER encoding of an ed25519 key');
+  return der.subarray(prefix.length);
 }
 
 /** The two encodings of an ed25519 key (32-byte seed and public key); pure, for the tests. */
