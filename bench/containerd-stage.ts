@@ -30,6 +30,8 @@
 //     cores (a copy is untarred only once verified). Builds without `--relay` print "not
 //     available" for those rows;
 //   - kubeforge's peak RSS (VmHWM, polled every 50 ms) on cold runs at 50, 100 and 200 hosts;
+//     past 62 hosts they span several fleets, i.e. networks with no route between them (the
+//     table says how many, and how many bundles the laptop sent);
 //   - time from spawning `kubeforge up` to its first byte of output, median of 5, small fleet.
 // 100 and 200 hosts do not fit in memory with the hosts' files on their tmpfs (about 140 MB
 // each), so for those runs each host's /usr/local/{bin,sbin} and /var/lib/kubeforge are bind
@@ -359,7 +361,15 @@ interface Spawned {
   peakRssKb: number;
   /** Seconds from spawn to the first byte on stdout or stderr. */
   firstOutput: number | undefined;
+  /** Killed after RUN_TIMEOUT_MS. */
+  timedOut: boolean;
 }
+
+/**
+ * No run here takes a tenth of this (a cold run at 200 hosts: ~3 min): a tool that takes longer
+ * has hung, and the bench says so and fails instead of waiting forever (CI's --quick too).
+ */
+const RUN_TIMEOUT_MS = 20 * 60_000;
 
 async function vmHwmKb(pid: number): Promise<number | undefined> {
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
@@ -384,22 +394,29 @@ function spawnTimed(file: string, args: string[], opts: { cwd?: string; env?: No
     const poll = setInterval(() => {
       if (child.pid) void vmHwmKb(child.pid).then((kb) => (peakRssKb = Math.max(peakRssKb, kb ?? 0)));
     }, 50);
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, RUN_TIMEOUT_MS);
     child.on('error', (err) => {
       clearInterval(poll);
+      clearTimeout(deadline);
       reject(new Error(`cannot run ${file}: ${err.message}`));
     });
     child.on('close', (code, signal) => {
       clearInterval(poll);
+      clearTimeout(deadline);
       const seconds = (performance.now() - t0) / 1000;
-      resolve({ code: code ?? (signal ? 128 : 1), output, seconds, peakRssKb, firstOutput });
+      resolve({ code: code ?? (signal ? 128 : 1), output, seconds, peakRssKb, firstOutput, timedOut });
     });
   });
 }
 
 function mustSucceed(who: string, r: Spawned): void {
-  if (r.code === 0) return;
+  if (r.code === 0 && !r.timedOut) return;
   const tail = r.output.trim().split('\n').slice(-25).join('\n');
-  throw new Error(`${who} exited ${r.code}:\n${tail}`);
+  throw new Error(`${who} ${r.timedOut ? `did not finish in ${RUN_TIMEOUT_MS / 60_000} minutes (killed)` : `exited ${r.code}`}:\n${tail}`);
 }
 
 /**
@@ -545,7 +562,7 @@ async function runTool(tool: Tool, stage: Stage, runner: Runner, what: string, e
   const cpuSeconds = (await busyCpuSeconds()) - cpuBefore;
   const sentBytes = (await txBytes(stage.bridges)) - before;
   await assertStaged(stage.hosts, `${TOOL_LABEL[tool]} ${extra.join(' ')}`.trim());
-  const rss = tool === 'kubeforge' ? `, peak RSS ${(r.peakRssKb / 1024).toFixed(0)} MiB` : '';
+  const rss = tool === 'kubeforge' ? `, peak RSS ${(r.peakRssKb / 1024).toFixed(0)} MiB, sent ${(sentBytes / 2 ** 20).toFixed(0)} MiB` : '';
   progress(`${TOOL_LABEL[tool]}${extra.length ? ` ${extra.join(' ')}` : ''}, ${what}, ${stage.hosts.length} hosts: ${secs(r.seconds)} s, ${cpuSeconds.toFixed(1)} CPU-s${rss}`);
   return { seconds: r.seconds, peakRssKb: r.peakRssKb, sentBytes, cpuSeconds };
 }
@@ -561,6 +578,8 @@ interface Figures {
   peakRssMiB: Map<number, number>;
   rerunScale: Map<number, number[]>;
   diskBacked: number[];
+  /** Scale runs: how many networks (fleet bridges, no route between them) the hosts were on, and what the laptop sent. */
+  scaleSpread: Map<number, { networks: number; sentBytes: number }>;
   /** Why the 100/200-host runs did not happen, when they could not. */
   scaleSkipped?: string;
   firstOutput: number[];
@@ -665,6 +684,7 @@ async function scale(hosts: Hosts, runner: Runner, opts: Options, figures: Figur
     }
     const cold = await runTool('kubeforge', stage, runner, 'cold');
     figures.peakRssMiB.set(n, cold.peakRssKb / 1024);
+    figures.scaleSpread.set(n, { networks: stage.bridges.length, sentBytes: cold.sentBytes });
     if (figures.diskBacked.includes(n)) progress(`host files on this machine's disk: ${(await run('du', ['-sh', DISK_ROOT])).stdout.split('\t')[0]}`);
     if (n !== opts.scale.at(-1)) continue;
     const reruns: number[] = [];
@@ -729,7 +749,7 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
   }
   for (const size of [n, ...SCALE.filter((s) => s !== n)]) {
     const rss = figures.peakRssMiB.get(size);
-    const disk = figures.diskBacked.includes(size) ? ' (host files on disk)' : '';
+    const disk = scaleNote(figures, size, bundle.size);
     rows.push([
       `kubeforge peak RSS, cold, ${size} hosts${disk}`, rss === undefined ? notRun : `${rss.toFixed(0)} MiB`, '', '', '', '',
       size === 200 ? '≤ 200 MB' : '', size === 200 && rss !== undefined ? met(rss * 1024 * 1024 <= 200e6) : '',
@@ -784,12 +804,25 @@ function printTable(figures: Figures, opts: Options, bundle: Bundle): void {
   console.log('');
 }
 
+/**
+ * How a scale run's hosts were spread: past one fleet's 62 hosts they sit on several bridges
+ * with no route between them, so the relay works one network at a time (a copy per network
+ * from the laptop).
+ */
+function scaleNote(figures: Figures, size: number, bundleSize: number): string {
+  const notes: string[] = [];
+  if (figures.diskBacked.includes(size)) notes.push('host files on disk');
+  const spread = figures.scaleSpread.get(size);
+  if (spread) notes.push(`${spread.networks} network${spread.networks > 1 ? 's' : ''}, laptop sent ${(spread.sentBytes / bundleSize).toFixed(1)}× bundle`);
+  return notes.length ? ` (${notes.join('; ')})` : '';
+}
+
 /** --only scale: the rows of the table that scale() fills. */
-function printScale(figures: Figures): void {
+function printScale(figures: Figures, bundle: Bundle): void {
   const rows: string[][] = [['figure', 'kubeforge', 'target', '']];
   for (const size of SCALE) {
     const rss = figures.peakRssMiB.get(size);
-    const disk = figures.diskBacked.includes(size) ? ' (host files on disk)' : '';
+    const disk = scaleNote(figures, size, bundle.size);
     rows.push([`kubeforge peak RSS, cold, ${size} hosts${disk}`, rss === undefined ? (figures.scaleSkipped ?? 'not run') : `${rss.toFixed(0)} MiB`, size === 200 ? '≤ 200 MB' : '', size === 200 && rss !== undefined ? met(rss * 1024 * 1024 <= 200e6) : '']);
   }
   const xs = figures.rerunScale.get(SCALE.at(-1)!);
@@ -810,6 +843,7 @@ function emptyFigures(relay: boolean): Figures {
     peakRssMiB: new Map(),
     rerunScale: new Map(),
     diskBacked: [],
+    scaleSpread: new Map(),
     firstOutput: [],
     firstOutputHosts: 0,
     shaped: [],
@@ -848,7 +882,7 @@ async function main(): Promise<void> {
       await resetCold(hosts.all, bundle.files); // frees the hosts' memory before more hosts start
     }
     await scale(hosts, runner, opts, figures, root, fixture);
-    report = () => (opts.onlyScale ? printScale(figures) : printTable(figures, opts, bundle));
+    report = () => (opts.onlyScale ? printScale(figures, bundle) : printTable(figures, opts, bundle));
   } finally {
     for (const f of hosts.fleets) await unshapeUplink(f.record.bridge);
     await hosts.destroy();
