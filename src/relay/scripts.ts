@@ -174,8 +174,8 @@ done
 if command -v nice >/dev/null 2>&1; then kf_nice='nice -n 10'; else kf_nice=; fi
 # KexAlgorithms: OpenSSH 9's default, sntrup761x25519, costs the client ~60 ms of CPU per connection
 # (1.66 against 0.49 CPU-s for 20 connections here), paid once per relayed copy on hosts that are
-# busy unpacking; curve25519 is what the laptop's own connections to these hosts use, so the
-# bundle is no less protected between hosts than on its way from the laptop.
+# busy unpacking; curve25519 (or P-256, as the laptop's own connections to these hosts prefer)
+# keeps the bundle no less protected between hosts than on its way from the laptop.
 send() {
   $kf_nice ssh -F /dev/null -T -i "$key" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \\
     -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$kh" -o GlobalKnownHostsFile=/dev/null \\

@@ -163,4 +163,22 @@ describeWithSshd('connect (real sshd)', () => {
       new RegExp(`cannot read ssh key file ${missing}`),
     );
   });
+
+  it('prefers ECDH on P-256 in the key exchange, and still logs in where a server offers only curve25519', async () => {
+    // Why P-256 first: KEX_ALGORITHMS (Node can deadlock in the key generation curve25519 needs).
+    const debug = await startSshd({ extraConfig: ['LogLevel DEBUG1'] });
+    const onlyCurve25519 = await startSshd({ extraConfig: ['KexAlgorithms curve25519-sha256'] });
+    try {
+      (await connect(sshTarget(debug), sshSettings(debug))).close();
+      expect(debug.log()).toMatch(/kex: algorithm: ecdh-sha2-nistp256\b/);
+      const conn = await connect(sshTarget(onlyCurve25519), sshSettings(onlyCurve25519));
+      try {
+        expect((await conn.exec('echo hello')).stdout).toBe('hello\n');
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await Promise.all([debug.stop(), onlyCurve25519.stop()]);
+    }
+  });
 });

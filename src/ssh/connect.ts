@@ -5,7 +5,7 @@ import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
+import ssh2, { type Client as SshClient, type ConnectConfig, type KexAlgorithm } from 'ssh2';
 
 // ssh2 is CommonJS: Node's ESM loader gives only its default export (vitest hides this).
 const { Client, utils } = ssh2;
@@ -309,6 +309,31 @@ function connectOnce(
   });
 }
 
+/**
+ * ssh2's key exchanges with ECDH on NIST P-256 first, curve25519 after it. ssh2 makes each
+ * curve25519 key with generateKeyPairSync('x25519') and then exports the public KeyObject, and
+ * Node 20 can deadlock right there: the export holds the key's mutex while it allocates, and a
+ * garbage collection that frees the finished key-generation job runs its destructor
+ * (~KeyPairGenConfig, src/crypto/crypto_keygen.h), which takes the same mutex on the same thread.
+ * The process then stops for good. A loop of that pair of calls under a 1 MiB young generation
+ * stops within 2000; src/relay/keys.ts met it at 200 hosts. ECDH goes through createECDH, with no
+ * key-generation job. curve25519 stays for servers that offer nothing else (hardened configs
+ * that drop the NIST curves); the rest is ssh2's default list, in its order.
+ */
+export const KEX_ALGORITHMS: KexAlgorithm[] = [
+  'ecdh-sha2-nistp256',
+  'ecdh-sha2-nistp384',
+  'ecdh-sha2-nistp521',
+  'curve25519-sha256',
+  'curve25519-sha256@libssh.org',
+  'diffie-hellman-group-exchange-sha256',
+  'diffie-hellman-group14-sha256',
+  'diffie-hellman-group15-sha512',
+  'diffie-hellman-group16-sha512',
+  'diffie-hellman-group17-sha512',
+  'diffie-hellman-group18-sha512',
+];
+
 function clientConfig(
   target: ConnectTarget & { address: string },
   settings: SshSettings,
@@ -330,6 +355,7 @@ function clientConfig(
     readyTimeout: settings.connectTimeoutMs,
     keepaliveInterval: settings.keepaliveIntervalMs,
     keepaliveCountMax: sock ? TUNNELLED_KEEPALIVE_COUNT_MAX : KEEPALIVE_COUNT_MAX,
+    algorithms: { kex: KEX_ALGORITHMS },
   };
 }
 

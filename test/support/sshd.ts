@@ -40,6 +40,8 @@ export interface TestSshd {
 export interface SshdOptions {
   /** Directory put first on PATH of every session (for fake programs such as sudo). */
   extraPath?: string;
+  /** sshd_config lines put before the defaults (sshd keeps the first value of each keyword). */
+  extraConfig?: string[];
 }
 
 /** Why the sshd tests cannot run here, or undefined when they can. */
@@ -95,6 +97,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     const host = '127.0.0.1';
     const configPath = join(dir, 'sshd_config');
     const config = [
+      ...(options.extraConfig ?? []),
       `Port ${port}`,
       `ListenAddress ${host}`,
       `HostKey ${hostKey}`,
