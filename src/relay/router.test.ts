@@ -277,5 +277,46 @@ describe('BundleRouter', () => {
     expect(fake.log.filter((l) => l.startsWith('laptop>'))).toEqual(['laptop>h2']);
     expect(router.counts.relays).toBe(2);
   });
+
+  it('never streams from a copy that cannot complete: not across networks apart, never in a circle', async () => {
+    // As over SSH: the target's staging file exists (others may stream from it) before the
+    // source's ssh finds it has no route to the target.
+    const names: string[] = [];
+    const addresses: Record<string, string> = {};
+    for (let i = 1; i <= 12; i++) {
+      for (const [net, base] of [['a', 0], ['b', 64], ['c', 128]] as const) {
+        names.push(`${net}${i}`);
+        addresses[`${net}${i}`] = `10.77.0.${base + 1 + i}`;
+      }
+    }
+    const fake = fakeRoutes([], { addresses });
+    fake.routes.upload = async (host, _b, _s, _p, onStaging) => {
+      onStaging?.(`/staging/${host}`);
+      await new Promise((r) => setTimeout(r, 20));
+      fake.log.push(`laptop>${host}`);
+      fake.holding.add(host);
+      return 'uploaded';
+    };
+    fake.routes.relay = async (from, to, _b, signal, _p, stream) => {
+      stream.onStaging(`/staging/${to}`);
+      // ssh starting on a busy host, then the finishing command on the target: failures take time.
+      await new Promise((r) => setTimeout(r, 20));
+      if (from[0] !== to[0]) throw Object.assign(new Error('Network is unreachable'), { networkUnreachable: true });
+      // tail -f on the source's copy: done once the source holds it; its failure stops us.
+      while (!fake.holding.has(from)) {
+        if (signal.aborted) {
+          await new Promise((r) => setTimeout(r, 10));
+          throw new Error('stopped');
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      fake.holding.add(to);
+    };
+    const router = new BundleRouter(fake.routes, names, options);
+    const stuck = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`stuck with ${fake.holding.size} of 36 copies`)), 5000).unref());
+    await Promise.race([sendAll(router, names), stuck]);
+    expect(fake.holding.size).toBe(36);
+    expect(router.counts.uploads).toBeLessThanOrEqual(4);
+  });
 });
 

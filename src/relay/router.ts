@@ -95,17 +95,21 @@ interface Waiter {
   settle(result: BundleSent | Error): void;
 }
 
+/** A feed from the laptop's upload (a host name is a feed from that peer). */
+const LAPTOP = Symbol('laptop');
+
 interface BundleState {
-  /** Hosts with a complete copy, in the order they got it. */
+  /** Hosts with a complete copy, in the order they got it; `held` is the same, to look up. */
   holders: string[];
+  held: Set<string>;
   /** Hosts whose copy is arriving, and where: they pass bytes on as they come. */
   streaming: Map<string, string>;
   /** The relays each host is serving now: stopped when its own copy fails to arrive. */
   downstream: Map<string, Set<AbortController>>;
   serving: Map<string, number>;
   inFlight: number;
-  /** Hosts whose copy is on its way (from the laptop or a peer), not yet streaming. */
-  incoming: Set<string>;
+  /** Every transfer in flight: the receiving host, and where its bytes come from. */
+  feeds: Map<string, string | typeof LAPTOP>;
   queue: Waiter[];
   probed?: Promise<void>;
   pumpScheduled?: boolean;
@@ -175,7 +179,7 @@ export class BundleRouter {
   private stateOf(b: PlannedBundle): BundleState {
     let state = this.bundles.get(b.bundle.sha256);
     if (!state) {
-      state = { holders: [], streaming: new Map(), downstream: new Map(), serving: new Map(), inFlight: 0, incoming: new Set(), queue: [] };
+      state = { holders: [], held: new Set(), streaming: new Map(), downstream: new Map(), serving: new Map(), inFlight: 0, feeds: new Map(), queue: [] };
       this.bundles.set(b.bundle.sha256, state);
     }
     return state;
@@ -191,7 +195,10 @@ export class BundleRouter {
 
   private addHolder(state: BundleState, host: string): void {
     state.streaming.delete(host);
-    if (!state.holders.includes(host)) state.holders.push(host);
+    if (!state.held.has(host)) {
+      state.held.add(host);
+      state.holders.push(host);
+    }
     this.touched.add(host);
     this.schedulePump(state);
   }
@@ -231,17 +238,19 @@ export class BundleRouter {
       const eligible = (h: string) =>
         h !== waiter.host && this.routes.canSend(h) && (this.failures.get(h) ?? 0) < this.opts.maxSourceFailures && this.near(h, waiter.host);
       const free = (h: string) => eligible(h) && (state.serving.get(h) ?? 0) < this.opts.fanout;
+      const rooted = (h: string) => this.rooted(state, h, waiter.host);
       // Complete copies first; then copies still arriving, streamed on as they come.
-      const source = state.holders.find(free) ?? [...state.streaming.keys()].find(free);
+      const source = state.holders.find(free) ?? [...state.streaming.keys()].find((h) => free(h) && rooted(h));
       if (source) {
         this.start(state, waiter, source);
         continue;
       }
-      const usable = state.holders.some(eligible) || [...state.streaming.keys()].some(eligible);
+      const usable = state.holders.some(eligible) || [...state.streaming.keys()].some((h) => eligible(h) && rooted(h));
       if (!usable && state.inFlight > 0) {
-        // Copies are on their way, but none to this host's network (as far as the relays that
-        // could not connect tell): it gets its network's copy from the laptop, now.
-        const coming = [...state.incoming].some((h) => h !== waiter.host && this.routes.canSend(h) && this.near(h, waiter.host));
+        // Copies are on their way, but none that can reach this host (its network is apart, as
+        // far as the relays that could not connect tell): it gets its network's copy from the
+        // laptop, now.
+        const coming = [...state.feeds.keys()].some((h) => eligible(h) && rooted(h));
         if (!coming) this.start(state, waiter, undefined);
         continue;
       }
@@ -263,20 +272,40 @@ export class BundleRouter {
     }
   }
 
+  /**
+   * Whether h's copy can complete for `asker` to take from it: h holds one, or its bytes come,
+   * hop by hop, from the laptop or a holder, over hops not presumed apart and not through the
+   * asker. A copy streamed from a host whose own copy comes across networks apart would only
+   * wait and fail, and two hosts requeued at once could otherwise end up streaming from each
+   * other, each waiting for the other's bytes.
+   */
+  private rooted(state: BundleState, h: string, asker: string): boolean {
+    const seen = new Set<string>();
+    for (let at = h; ; ) {
+      if (at === asker || seen.has(at)) return false;
+      seen.add(at);
+      if (state.held.has(at)) return true;
+      const from = state.feeds.get(at);
+      if (from === undefined) return false;
+      if (from === LAPTOP) return true;
+      if (!this.near(from, at)) return false;
+      at = from;
+    }
+  }
+
   private start(state: BundleState, waiter: Waiter, source: string | undefined): void {
     state.queue.splice(state.queue.indexOf(waiter), 1);
     state.inFlight++;
-    state.incoming.add(waiter.host);
+    state.feeds.set(waiter.host, source ?? LAPTOP);
     if (source) state.serving.set(source, (state.serving.get(source) ?? 0) + 1);
     const { host, b, signal, callbacks } = waiter;
     this.touched.add(host);
     const done = () => {
       state.inFlight--;
-      state.incoming.delete(host);
+      state.feeds.delete(host);
       if (source) state.serving.set(source, (state.serving.get(source) ?? 1) - 1);
     };
     const onStaging = (path: string) => {
-      state.incoming.delete(host);
       state.streaming.set(host, path);
       this.schedulePump(state);
     };
