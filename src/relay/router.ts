@@ -8,8 +8,9 @@
 //
 // Hosts on networks that cannot reach each other (two subnets without a route between them) are
 // learnt from the first relay whose source has no route to its target: from then on, pairs whose
-// addresses share no more leading bits than that pair are presumed apart, so each network gets one copy from the
-// laptop and fans it out inside, instead of every host trying a far peer and falling back.
+// addresses share no more leading bits than that pair are presumed apart, so each network gets
+// one copy from the laptop and fans it out inside, instead of every host trying a far peer and
+// falling back.
 //
 // Pure scheduling: the routes (probe, check, upload, relay) are given, so this is tested with
 // in-memory routes and used with the SSH ones (transfer.ts).
