@@ -186,11 +186,16 @@ export class BundleRouter {
     return state;
   }
 
-  /** Whether a and b are presumed to reach each other (hosts known by name always are). */
-  private near(a: string, b: string): boolean {
+  /** The leading address bits two hosts share; undefined when either is known by name. */
+  private sharedBits(a: string, b: string): number | undefined {
     const x = this.routes.address(a);
     const y = this.routes.address(b);
-    const bits = x !== undefined && y !== undefined ? commonPrefixBits(x, y) : undefined;
+    return x !== undefined && y !== undefined ? commonPrefixBits(x, y) : undefined;
+  }
+
+  /** Whether a and b are presumed to reach each other (hosts known by name always are). */
+  private near(a: string, b: string): boolean {
+    const bits = this.sharedBits(a, b);
     return bits === undefined || bits > this.farBits;
   }
 
@@ -379,9 +384,7 @@ export class BundleRouter {
 
   /** Records that a and b could not connect; false when their addresses teach nothing. */
   private learnApart(a: string, b: string): boolean {
-    const x = this.routes.address(a);
-    const y = this.routes.address(b);
-    const bits = x !== undefined && y !== undefined ? commonPrefixBits(x, y) : undefined;
+    const bits = this.sharedBits(a, b);
     if (bits === undefined) return false;
     this.farBits = Math.max(this.farBits, bits);
     return true;
